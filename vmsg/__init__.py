@@ -1,0 +1,3 @@
+"""vmsg: portrait + message text -> lip-synced talking video message."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from vmsg.cli.app import main
+
+main()

@@ -1,0 +1,5 @@
+"""Video renderers."""
+
+from vmsg.backends.registry import Registry
+
+RENDERERS: Registry = Registry("render", {"still": "vmsg.backends.render.still:StillRenderer"})

@@ -1,0 +1,11 @@
+"""Speech synthesis engines."""
+
+from vmsg.backends.registry import Registry
+
+SPEECH_ENGINES: Registry = Registry(
+    "synth",
+    {
+        "kokoro": "vmsg.backends.tts.kokoro:KokoroEngine",
+        "openjtalk": "vmsg.backends.tts.openjtalk:OpenJTalkEngine",
+    },
+)

@@ -1,0 +1,66 @@
+"""OpenJTalk (pyopenjtalk-plus): dictionary and HTS voice ship in the wheel.
+
+The HTS engine predicts each phoneme's duration from that phoneme's own
+full-context label, so synthesising the labels one at a time yields durations
+whose sum equals the full rendering exactly: an exact timeline for about the
+cost of a second synthesis.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from vmsg.device import require_cpu_only
+from vmsg.errors import InputError
+from vmsg.types import Phoneme, Speech
+
+VOICES = ("mei_normal",)
+RATE = 48000
+
+
+def phoneme_of(label: str) -> str:
+    """The current phoneme of a full-context label ('a^b-c+d=e/...' → 'c')."""
+    return label.split("-", 1)[1].split("+", 1)[0]
+
+
+class OpenJTalkEngine:
+    name: ClassVar[str] = "openjtalk"
+
+    def __init__(self, *, device: str = "auto") -> None:
+        require_cpu_only(device, self.name)
+        import pyopenjtalk
+
+        self._jt = pyopenjtalk
+        self.version = f"pyopenjtalk-plus-{pyopenjtalk.__version__}"
+
+    def voices(self) -> list[str]:
+        return list(VOICES)
+
+    def synthesize(self, *, text: str, voice: str | None, speed: float, half_tone: float = 0.0) -> Speech:
+        if voice not in (None, *VOICES):
+            raise InputError(f"unknown openjtalk voice {voice!r}; valid voices: {', '.join(VOICES)}")
+        labels = self._labels(text)
+        audio, rate = self._jt.synthesize(labels, speed=speed, half_tone=half_tone)
+        timeline = self._timeline(labels, speed=speed, half_tone=half_tone)
+        samples = (np.asarray(audio, dtype=np.float64) / 32768.0).astype(np.float32)
+        return Speech(samples, int(rate), timeline, "engine", {"engine": self.name, "voice": VOICES[0]})
+
+    def phoneme_timeline(self, text: str, *, speed: float = 1.0) -> tuple[Phoneme, ...]:
+        """Only the timeline (no full rendering): the reference Kokoro is aligned to."""
+        return self._timeline(self._labels(text), speed=speed, half_tone=0.0)
+
+    def _labels(self, text: str) -> list[str]:
+        labels = self._jt.extract_fullcontext(text)
+        if len(labels) <= 2:
+            raise InputError(f"text {text[:40]!r}: nothing pronounceable")
+        return labels
+
+    def _timeline(self, labels: list[str], *, speed: float, half_tone: float) -> tuple[Phoneme, ...]:
+        timeline, t = [], 0.0
+        for label in labels:
+            n = len(self._jt.synthesize([label], speed=speed, half_tone=half_tone)[0])
+            timeline.append(Phoneme(phoneme_of(label), t, t + n / RATE))
+            t += n / RATE
+        return tuple(timeline)

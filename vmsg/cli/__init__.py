@@ -1,0 +1,1 @@
+"""The command line: parse → build options → call a stage → print. No logic here."""

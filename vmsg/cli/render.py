@@ -1,0 +1,97 @@
+"""`vmsg render`: recipes to mp4 (all validated before any runs), or an image + audio file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from vmsg.cli.common import DeviceOpt, QuietOpt, SetOpt, build_options
+
+
+def render_command(
+    recipes: Annotated[Optional[list[Path]], typer.Argument(help="recipe YAML file(s)")] = None,
+    set_: SetOpt = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="output mp4 (overrides the recipe's; one recipe only)")] = None,
+    image: Annotated[Optional[Path], typer.Option(help="file mode: the composited image")] = None,
+    audio: Annotated[Optional[Path], typer.Option(help="file mode: the soundtrack (its .timeline.json is used)")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="render engine")] = None,
+    fps: Annotated[Optional[int], typer.Option(help="25 or 30")] = None,
+    size: Annotated[Optional[int], typer.Option(help="longest side in pixels")] = None,
+    device: DeviceOpt = "auto",
+    quiet: QuietOpt = False,
+) -> None:
+    """Render RECIPES, or --image with --audio into -o."""
+    from vmsg.errors import UsageError
+
+    if image or audio:
+        if recipes:
+            raise UsageError("give recipes, or --image and --audio, not both")
+        if not (image and audio and output):
+            raise UsageError("file mode needs --image, --audio and --output")
+        _render_files(image, audio, output, engine=engine, fps=fps, size=size, device=device, quiet=quiet)
+        return
+    if not recipes:
+        raise UsageError("give a recipe file (or --image, --audio and -o)")
+    overrides = list(set_ or [])
+    for flag, value in (("render.engine", engine), ("render.fps", fps), ("render.size", size)):
+        if value is not None:
+            overrides.append(f"{flag}={value}")
+    if device != "auto":
+        overrides.append(f"device={device}")
+    if output is not None:
+        if len(recipes) > 1:
+            raise UsageError("--output works with one recipe only")
+        overrides.append(f"output={output.resolve()}")
+    _render_recipes(recipes, overrides, quiet)
+
+
+def _render_recipes(paths: list[Path], overrides: list[str], quiet: bool) -> None:
+    from vmsg.cli.output import done, progress_sink, stderr
+    from vmsg.errors import VmsgError
+    from vmsg.pipeline import check_inputs, run_recipe
+    from vmsg.recipe import load_recipe
+    from vmsg.report import report_path_for
+
+    loaded = [(p, load_recipe(p, overrides=overrides)) for p in paths]
+    for _, recipe in loaded:
+        check_inputs(recipe)
+    if len(loaded) == 1:
+        path, recipe = loaded[0]
+        report = run_recipe(recipe, source=str(path), on_event=progress_sink(quiet))
+        done(f"wrote {recipe.output} ({report.outputs['video']['seconds']:.2f} s) in {report.total_seconds:.1f} s",
+             quiet, output=recipe.output, report=str(report_path_for(recipe.output)))
+        return
+    failed = 0
+    for path, recipe in loaded:
+        try:
+            run_recipe(recipe, source=str(path), on_event=progress_sink(quiet))
+            done(f"{path}: wrote {recipe.output}", quiet, recipe=str(path), output=recipe.output)
+        except VmsgError as exc:
+            failed += 1
+            stderr.print(f"[red]✗[/] {path}: {exc}")
+    done(f"{len(loaded) - failed} done, {failed} failed", quiet, done=len(loaded) - failed, failed=failed)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, device: str, quiet: bool) -> None:
+    from vmsg.cli.output import done
+    from vmsg.media.image import read_image
+    from vmsg.stages.render import RenderOptions, render
+    from vmsg.store import check_writable
+    from vmsg.timeline_io import read_speech
+    from vmsg.types import Soundtrack
+
+    options = build_options(RenderOptions, engine=engine, fps=fps, size=size, device=device)
+    check_writable(output)
+    pixels = read_image(image)
+    speech = read_speech(audio, what="audio")
+    track = Soundtrack(speech.samples, speech.sample_rate, speech.timeline, speech.timeline_source)
+    render(pixels, track, output, options)
+    done(f"wrote {output} ({track.duration:.2f} s)", quiet, output=str(output))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("render")(render_command)

@@ -1,0 +1,1 @@
+"""Shared audio, image and video helpers."""
