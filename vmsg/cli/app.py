@@ -33,12 +33,15 @@ def root(
     """vmsg: segment, synth, clone, prosody, mix and render talking video messages."""
 
 
-def _register() -> None:
-    from vmsg.cli import clone, doctor, mix, prosody, render, segment, synth
+COMMAND_MODULES = ("segment", "synth", "clone", "prosody", "mix", "render", "doctor")
+"""Each vmsg.cli.<name> module has `register(app)`; importing them is cheap (no heavy imports)."""
 
-    for module in (segment, synth, prosody, mix, render, doctor):
-        module.register(app)
-    app.add_typer(clone.app, name="clone", help="voice cloning: convert speech toward reference clips")
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"vmsg.cli.{name}").register(app)
 
 
 _register()

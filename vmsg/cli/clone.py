@@ -32,3 +32,7 @@ def convert_command(
     result = clone(read_speech(speech), options)
     write_speech(output, result)
     done(f"wrote {output}", quiet, output=str(output))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="clone", help="voice cloning: convert speech toward reference clips")

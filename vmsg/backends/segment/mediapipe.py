@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import ClassVar
 
 import numpy as np
@@ -10,11 +11,24 @@ from vmsg.device import require_cpu_only
 from vmsg.errors import BackendError
 
 
+def quiet_native_logs() -> None:
+    """Keep absl/TFLite start-up chatter off stderr (cron mails it otherwise); errors still show."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except ImportError:
+        pass
+
+
 class MediapipeSegmenter:
     name: ClassVar[str] = "mediapipe"
 
     def __init__(self, *, device: str = "auto", model: str = "general") -> None:
         require_cpu_only(device, self.name)
+        quiet_native_logs()
         try:
             import mediapipe as mp
         except ImportError as exc:
