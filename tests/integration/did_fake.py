@@ -23,7 +23,8 @@ from typing import Any
 
 
 class FakeDid:
-    """`mode`: ok, 401, 402, 403, 451, 500, rejected, face_error, slow (never done)."""
+    """`mode`: ok, 401, 402, 403, 451, 500, rejected, face_error, slow (never done),
+    expired (the first result_url handed out has expired: 403 from storage)."""
 
     def __init__(self, key: str, workdir: Path) -> None:
         self.key = key
@@ -204,6 +205,9 @@ class FakeDid:
 
             def _serve_result(self) -> None:
                 fake.result_auth_headers.append(self.headers.get("Authorization"))
+                if fake.mode == "expired" and len(fake.result_auth_headers) == 1:
+                    self._reply(403, {"kind": "AccessDenied", "description": "Request has expired"})
+                    return
                 talk = fake.talks.get(self.path.split("?")[0].rsplit("/", 1)[1].removesuffix(".mp4"))
                 if talk is None or "video" not in talk:
                     self._reply(404, {"kind": "NotFoundError", "description": "no such result"})

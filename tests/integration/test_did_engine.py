@@ -178,6 +178,14 @@ def test_presigned_urls_skip_the_uploads(server, portrait, tmp_path):
     assert out.is_file()
 
 
+def test_an_expired_result_link_is_fetched_again_once(server, portrait, tmp_path):
+    server.reset("expired")
+    out = tmp_path / "late.mp4"
+    render(portrait, speechlike(1.0), out, options(server))
+    assert out.is_file() and len(server.result_auth_headers) == 2
+    assert server.calls["POST /talks"] == 1  # the same talk, not a second (paid) one
+
+
 def test_a_talk_that_never_finishes_times_out_as_temporary(server, portrait, tmp_path):
     server.reset("slow")
     with pytest.raises(TemporaryError, match="not done after"):
@@ -187,3 +195,24 @@ def test_a_talk_that_never_finishes_times_out_as_temporary(server, portrait, tmp
 def test_presigned_url_must_be_https_or_s3():
     with pytest.raises(ValueError, match="https:// or s3://"):
         RenderOptions(did={"image_url": "ftp://example.com/a.png"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "code", "words"), [("402", 1, "out of credits"), ("500", 75, "answered 500")])
+def test_cli_exit_codes_and_messages(server, astronaut_png, tmp_path, mode, code, words):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    server.reset(mode)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"image: {astronaut_png}\ntext: はい。\noutput: out.mp4\nvoice: {{engine: openjtalk}}\n"
+                      f"render: {{engine: did, size: 256, did: {{base_url: '{server.url}', retries: 0}}}}\n",
+                      encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe)], cwd=root, capture_output=True,
+                          text=True, env={**os.environ, "VMSG_DID_API_KEY": KEY}, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    assert words in proc.stderr and KEY not in proc.stderr + proc.stdout
+    assert not (tmp_path / "out.mp4").exists()
