@@ -159,7 +159,7 @@ def run_chain(
         if skipped is not None:
             attempts.append(Attempt(name, "skipped", skipped, "CircuitOpen"))
             errors.append(TemporaryError(f"{stage} engine {name} skipped: {skipped}"))
-            log.warning("%s engine %s skipped: %s", stage, name, skipped)
+            log.info("%s engine %s skipped: %s", stage, name, skipped)
             continue
         t0 = time.perf_counter()
         try:
@@ -176,7 +176,7 @@ def run_chain(
             attempts.append(Attempt(name, "failed", _reason(exc), type(exc).__name__, seconds))
             errors.append(exc)
             if index + 1 < len(chain):
-                log.warning("%s engine %s failed (%s); trying %s", stage, name, _reason(exc), chain[index + 1])
+                log.info("%s engine %s failed (%s); trying %s", stage, name, _reason(exc), chain[index + 1])
             continue
         except BaseException:
             breaker.release(stage, name)

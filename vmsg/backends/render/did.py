@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from vmsg.backends.render.did_api import DidClient  # httpx + tenacity: a missing one names the `did` extra
 from vmsg.errors import BackendError
 from vmsg.fallback import PolicyRefusal
 from vmsg.media.ffmpeg import run_ffmpeg
@@ -66,7 +67,6 @@ class DidRenderer:
         self.guard = CostGuard()
 
     def render(self, *, image: np.ndarray, soundtrack: Soundtrack, output: Path, options: Any) -> dict[str, Any]:
-        from vmsg.backends.render.did_api import DidClient
         from vmsg.secrets import read_secret
 
         did = options.did
