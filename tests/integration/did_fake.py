@@ -24,7 +24,8 @@ from typing import Any
 
 class FakeDid:
     """`mode`: ok, 401, 402, 403, 451, 500, rejected, face_error, slow (never done),
-    expired (the first result_url handed out has expired: 403 from storage)."""
+    expired (the first result_url handed out has expired: 403 from storage),
+    talks_503 (POST /talks fails with 503), talks_429 (the first POST /talks is throttled)."""
 
     def __init__(self, key: str, workdir: Path) -> None:
         self.key = key
@@ -147,6 +148,10 @@ class FakeDid:
             def _create_talk(self) -> None:
                 body = json.loads(self._body() or b"{}")
                 fake.talk_bodies.append(body)
+                if fake.mode == "talks_503" or (fake.mode == "talks_429" and len(fake.talk_bodies) == 1):
+                    code = 503 if fake.mode == "talks_503" else 429
+                    self._reply(code, {"kind": "ServiceUnavailable", "description": "busy"}, {"Retry-After": "0"})
+                    return
                 if fake.mode in ("402", "403", "451"):
                     kinds = {"402": "InsufficientCreditsError", "403": "PermissionError",
                              "451": "UnavailableForLegalReasonsError"}

@@ -186,6 +186,16 @@ def test_an_expired_result_link_is_fetched_again_once(server, portrait, tmp_path
     assert server.calls["POST /talks"] == 1  # the same talk, not a second (paid) one
 
 
+def test_talk_creation_is_retried_only_when_it_surely_did_not_happen(server, portrait, tmp_path):
+    server.reset("talks_429")  # throttled: nothing was created, so a retry is safe
+    render(portrait, speechlike(1.0), tmp_path / "ok.mp4", options(server))
+    assert server.calls["POST /talks"] == 2 and (tmp_path / "ok.mp4").is_file()
+    server.reset("talks_503")  # may or may not have been created: never risk paying twice
+    with pytest.raises(TemporaryError, match="answered 503 while creating the talk"):
+        render(portrait, speechlike(1.0), tmp_path / "no.mp4", options(server, retries=3))
+    assert server.calls["POST /talks"] == 1 and server.calls["POST /images"] == 1
+
+
 def test_a_talk_that_never_finishes_times_out_as_temporary(server, portrait, tmp_path):
     server.reset("slow")
     with pytest.raises(TemporaryError, match="not done after"):

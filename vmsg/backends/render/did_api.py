@@ -112,7 +112,7 @@ class DidClient:
         url = f"{self.base_url}{path}"
         try:
             response = self._http.request(method, url, headers=self._auth, **kwargs)
-        except httpx.ConnectError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise _Retryable(f"D-ID at {self.base_url} cannot be reached while {what} ({type(exc).__name__})",
                              sent=False) from None
         except (httpx.TimeoutException, httpx.TransportError) as exc:
