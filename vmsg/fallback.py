@@ -99,9 +99,8 @@ class CircuitBreaker:
         """A trial that ended without a health verdict (input problem): let the next call try."""
         with self._lock:
             c = self._circuits.get((stage, engine))
-            if c is not None and c.trial_running:
-                c.trial_running = False
-                c.opened_at = self._clock() - 1e9  # still half-open: the next call is the trial
+            if c is not None:
+                c.trial_running = False  # the cool-down is still over: the next call is the trial
 
     def state(self, stage: str, engine: str) -> str:
         with self._lock:

@@ -95,6 +95,20 @@ def test_half_open_trial_after_cooldown_closes_or_reopens():
     assert result == "did-video" and breaker.state("render", "did") == "closed"
 
 
+def test_a_trial_ending_in_an_input_error_leaves_the_next_call_as_the_trial():
+    clock = Clock()
+    breaker = CircuitBreaker(clock)
+    engines = Engines(did=BackendError("down"), still="video")
+    for _ in range(2):
+        run_chain("render", ["did", "still"], engines, threshold=2, cooldown_s=30, breaker=breaker)
+    clock.now += 31
+    engines.behaviour["did"] = InputError("no face found")
+    run_chain("render", ["did", "still"], engines, threshold=2, cooldown_s=30, breaker=breaker)
+    engines.behaviour["did"] = "did-video"
+    result, _ = run_chain("render", ["did", "still"], engines, threshold=2, cooldown_s=30, breaker=breaker)
+    assert result == "did-video" and engines.calls["did"] == 4
+
+
 def test_success_resets_the_consecutive_count(breaker):
     engines = Engines(did=BackendError("down"), still="video")
     for i in range(9):
