@@ -28,6 +28,9 @@ class Event:
 
 EventSink = Callable[[Event], None]
 
+REPORT_ONLY = ("engine", "engine_version", "attempts")
+"""Render facts that belong to the stage record, not to the video's description."""
+
 
 def _ignore(_: Event) -> None:
     pass
@@ -86,7 +89,8 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         attempts = attempts_of(result)
         detail = {"attempts": attempts} if attempts else {}
         report.stages.append(StageRecord(stage, engine, version, round(seconds, 3), dump, detail))
-        emit(Event(stage, "done", seconds, {"engine": engine, **({"fallback": _fallback_note(attempts)} if attempts else {})}))
+        note = {"fallback": _fallback_note(attempts)} if attempts else {}
+        emit(Event(stage, "done", seconds, {"engine": engine, **note}))
         return result
 
     image = read_image(recipe.image)
@@ -105,7 +109,7 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     report.speech_seconds = round(speech.duration, 3)
     report.timeline_source = speech.timeline_source
     report.outputs["video"] = {"path": str(output), "sha256": sha256_file(output), "bytes": output.stat().st_size,
-                               "seconds": round(soundtrack.duration, 3), **{k: v for k, v in facts.items() if k not in ("engine", "engine_version", "attempts")}}
+                               "seconds": round(soundtrack.duration, 3), **{k: v for k, v in facts.items() if k not in REPORT_ONLY}}
     report.total_seconds = round(time.perf_counter() - started, 3)
     report.status = "done"
     report.write(report_path_for(output))

@@ -156,7 +156,8 @@ def test_every_engine_failing_writes_a_failed_report_with_reasons(server, astron
     )
     with pytest.raises(BackendError) as caught:
         run_recipe(recipe)
-    assert "noface: image: no face found" in str(caught.value) and "did: D-ID account is out of credits" in str(caught.value)
+    message = str(caught.value)
+    assert "noface: image: no face found" in message and "did: D-ID account is out of credits" in message
     assert not (tmp_path / "x.mp4").exists()
     saved = json.loads(report_path_for(tmp_path / "x.mp4").read_text(encoding="utf-8"))
     assert saved["status"] == "failed"

@@ -25,7 +25,8 @@ def test_a_fallback_list_alone_is_the_whole_chain():
 
 
 def test_recipe_fallbacks_load(tmp_path):
-    recipe = load_recipe(write(tmp_path, "render:\n  fallback: [did, still]\nvoice:\n  fallback: [kokoro, openjtalk]\n"))
+    body = "render:\n  fallback: [did, still]\nvoice:\n  fallback: [kokoro, openjtalk]\n"
+    recipe = load_recipe(write(tmp_path, body))
     assert recipe.render.engine == "did" and recipe.render.fallback == ["did", "still"]
     assert recipe.voice.engine == "kokoro" and recipe.voice.fallback == ["kokoro", "openjtalk"]
 
