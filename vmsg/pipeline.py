@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vmsg.errors import InputError
+from vmsg.errors import InputError, VmsgError
 from vmsg.media.image import read_image
 from vmsg.recipe import Recipe
 from vmsg.report import RunReport, StageRecord, report_path_for, sha256_file
@@ -32,6 +32,9 @@ class Event:
 
 
 EventSink = Callable[[Event], None]
+
+REPORT_ONLY = ("engine", "engine_version", "attempts")
+"""Render facts that belong to the stage record, not to the video's description."""
 
 
 def _ignore(_: Event) -> None:
@@ -90,21 +93,31 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         report.inputs["references"] = [{"path": r, "sha256": sha256_file(r)} for r in recipe.clone.references]
     report.inputs["text"] = recipe.text
 
-    def step(stage: str, options: Any, fn: Callable[[], Any], engine_of: Callable[[Any], tuple[str | None, str | None]]):
+    def step(stage: str, options: Any, fn: Callable[[], Any], engine_of: Callable[[Any], tuple[str | None, str | None]],
+             attempts_of: Callable[[Any], list | None] = lambda _: None):
         emit(Event(stage, "start"))
         t0 = time.perf_counter()
-        result = fn()
+        dump = options.model_dump() if options else {}
+        try:
+            result = fn()
+        except VmsgError as exc:
+            _record_failure(report, output, stage, dump, exc, time.perf_counter() - t0)
+            raise
         seconds = time.perf_counter() - t0
         engine, version = engine_of(result)
-        report.stages.append(StageRecord(stage, engine, version, round(seconds, 3), options.model_dump() if options else {}))
-        emit(Event(stage, "done", seconds, {"engine": engine}))
+        attempts = attempts_of(result)
+        detail = {"attempts": attempts} if attempts else {}
+        report.stages.append(StageRecord(stage, engine, version, round(seconds, 3), dump, detail))
+        note = {"fallback": _fallback_note(attempts)} if attempts else {}
+        emit(Event(stage, "done", seconds, {"engine": engine, **note}))
         return result
 
     image = read_image(recipe.image)
     # Synthesis (the longest stage) runs beside segmentation; segmentation stays in
     # this thread so a photo without a person still fails at once.
     pending_speech = in_background(lambda: step("synth", recipe.voice, lambda: synth(recipe.text, recipe.voice),
-                                                lambda s: (s.meta.get("engine"), s.meta.get("engine_version"))))
+                                                lambda s: (s.meta.get("engine"), s.meta.get("engine_version")),
+                                                lambda s: s.meta.get("attempts")))
     cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
                   lambda c: (c.meta.get("engine"), c.meta.get("engine_version")))
     speech = pending_speech.result()
@@ -114,14 +127,35 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         speech = step("prosody", recipe.prosody, lambda: prosody(speech, recipe.prosody), lambda s: (recipe.prosody.engine, None))
     soundtrack = step("mix", recipe.mix, lambda: mix(speech, recipe.mix), lambda s: (recipe.mix.engine, None))
     facts = step("render", recipe.render, lambda: render(cutout.composite, soundtrack, output, recipe.render),
-                 lambda f: (f["engine"], f["engine_version"]))
+                 lambda f: (f["engine"], f["engine_version"]), lambda f: f.get("attempts"))
 
     report.stages.sort(key=lambda r: STAGE_ORDER.index(r.stage) if r.stage in STAGE_ORDER else len(STAGE_ORDER))
     report.speech_seconds = round(speech.duration, 3)
     report.timeline_source = speech.timeline_source
     report.outputs["video"] = {"path": str(output), "sha256": sha256_file(output), "bytes": output.stat().st_size,
-                               "seconds": round(soundtrack.duration, 3), **{k: v for k, v in facts.items() if k not in ("engine", "engine_version")}}
+                               "seconds": round(soundtrack.duration, 3), **{k: v for k, v in facts.items() if k not in REPORT_ONLY}}
     report.total_seconds = round(time.perf_counter() - started, 3)
     report.status = "done"
     report.write(report_path_for(output))
     return report
+
+
+def _fallback_note(attempts: list[dict[str, Any]]) -> str:
+    """'did failed → still' for progress lines."""
+    return " → ".join(a["engine"] + ("" if a["status"] == "used" else f" {a['status']}") for a in attempts)
+
+
+def _record_failure(report: RunReport, output: Path, stage: str, options: dict, exc: VmsgError, seconds: float) -> None:
+    """Write the report of a failed run: which stage, which engines were tried and why each failed."""
+    import contextlib
+
+    from vmsg.secrets import scrub
+
+    detail: dict[str, Any] = {"error": scrub(str(exc))}
+    if getattr(exc, "attempts", None):
+        detail["attempts"] = exc.attempts
+    report.stages.append(StageRecord(stage, None, None, round(seconds, 3), options, detail))
+    report.status = "failed"
+    report.error = scrub(str(exc))
+    with contextlib.suppress(VmsgError, OSError):
+        report.write(report_path_for(output))

@@ -239,6 +239,12 @@ def _check_engines(recipe: Recipe, source: str, lines: dict[tuple, int]) -> None
             line = _nearest_line((section, "engine"), lines)
             where = f"{source}:{line}" if line else source
             raise RecipeError(f"{where}: {section}.engine: unknown engine {name!r}; valid engines: {', '.join(registry.names())}")
+        for i, fallback in enumerate(getattr(getattr(recipe, section), "fallback", None) or []):
+            if fallback not in registry:
+                line = _nearest_line((section, "fallback", i), lines)
+                where = f"{source}:{line}" if line else source
+                raise RecipeError(f"{where}: {section}.fallback[{i}]: unknown engine {fallback!r}; "
+                                  f"valid engines: {', '.join(registry.names())}")
 
 
 def _resolve(base: Path, value: str) -> str:

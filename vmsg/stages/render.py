@@ -6,14 +6,58 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from vmsg.backends.render import RENDERERS
-from vmsg.stages.options import DeviceName, StageOptions
-from vmsg.store import atomic_path
+from vmsg.stages.options import BreakerOptions, DeviceName, StageOptions, primary_from_fallback
+from vmsg.store import atomic_path, check_writable
 from vmsg.types import Soundtrack
 
 MAX_AUDIO_SECONDS = 600.0
+
+
+def _check_url(value: str | None, *, schemes: tuple[str, ...], what: str) -> str | None:
+    """https (or s3) only; plain http only to this machine (local test servers)."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    local_http = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not (parts.scheme in schemes and parts.netloc) and not local_http:
+        raise ValueError(f"{what} must be an {' or '.join(s + '://' for s in schemes)} URL, got {value!r}")
+    return value
+
+
+class DidOptions(StageOptions):
+    """The D-ID engine (https://docs.d-id.com, /talks). The API key is never an option: see docs/did.md."""
+
+    base_url: str = Field("https://api.d-id.com", description="API root; the key comes from $VMSG_DID_API_KEY(_FILE)")
+    image_url: str | None = Field(None, description="an https/s3 (presigned) URL of the image instead of uploading it")
+    audio_url: str | None = Field(None, description="an https/s3 (presigned) URL of the audio instead of uploading it")
+    stitch: bool = Field(True, description="paste the animated face back into the whole image")
+    fluent: bool = False
+    pad_audio: float = Field(0.0, ge=0.0, le=60.0, description="seconds of silence D-ID adds at the end")
+    driver_url: str | None = Field(None, description="D-ID driver, e.g. bank://lively/")
+    expression: Literal["neutral", "happy", "surprise", "serious"] | None = None
+    expression_intensity: float = Field(1.0, ge=0.0, le=1.0)
+    max_clips: int = Field(20, ge=0, description="cost guard: talks one process may create")
+    max_seconds: float = Field(300.0, ge=0.0, description="cost guard: seconds of audio one process may send")
+    timeout_s: float = Field(30.0, gt=0.0, le=600.0, description="per HTTP request")
+    retries: int = Field(4, ge=0, le=10, description="retries of a request that hit 429, 5xx or a network error")
+    poll_interval_s: float = Field(1.0, ge=0.05, le=60.0, description="first wait between status polls (grows x1.5)")
+    poll_max_interval_s: float = Field(10.0, ge=0.05, le=300.0)
+    poll_timeout_s: float = Field(600.0, gt=0.0, le=7200.0, description="give up waiting for a talk after this")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        return _check_url(v, schemes=("https",), what="render.did.base_url").rstrip("/")
+
+    @field_validator("image_url", "audio_url")
+    @classmethod
+    def _presigned(cls, v: str | None, info) -> str | None:
+        return _check_url(v, schemes=("https", "s3"), what=f"render.did.{info.field_name}")
 
 
 class RenderOptions(StageOptions):
@@ -24,16 +68,32 @@ class RenderOptions(StageOptions):
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
     audio_bitrate: str = "192k"
     device: DeviceName = "auto"
+    fallback: list[str] = Field(default_factory=list, description="engines tried in turn when `engine` fails")
+    breaker: BreakerOptions = Field(default_factory=BreakerOptions)
+    did: DidOptions = Field(default_factory=DidOptions)
+
+    _primary = model_validator(mode="before")(primary_from_fallback)
 
 
 def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, options: RenderOptions | None = None) -> dict[str, Any]:
-    """Render atomically to `output`; returns facts for the run report."""
+    """Render atomically to `output`, trying `options.fallback` engines in turn; returns facts for the run report."""
     from vmsg.errors import InputError
+    from vmsg.fallback import engine_chain, run_chain
 
     options = options or RenderOptions()
     if soundtrack.duration > MAX_AUDIO_SECONDS:
         raise InputError(f"audio is {soundtrack.duration:.0f} s long; the render limit is {MAX_AUDIO_SECONDS:.0f} s")
-    engine = RENDERERS.instance(RENDERERS.check(options.engine), device=options.device)
-    with atomic_path(output) as tmp:
-        facts = engine.render(image=image, soundtrack=soundtrack, output=tmp, options=options)
-    return {"engine": options.engine, "engine_version": engine.version, **facts}
+    check_writable(Path(output))
+
+    def attempt(name: str) -> dict[str, Any]:
+        engine = RENDERERS.instance(RENDERERS.check(name), device=options.device)
+        with atomic_path(output) as tmp:
+            facts = engine.render(image=image, soundtrack=soundtrack, output=tmp, options=options)
+        return {"engine": name, "engine_version": engine.version, **facts}
+
+    chain = engine_chain(options.engine, options.fallback)
+    facts, attempts = run_chain("render", chain, attempt,
+                                threshold=options.breaker.threshold, cooldown_s=options.breaker.cooldown_s)
+    if len(chain) > 1:
+        facts["attempts"] = [a.as_dict() for a in attempts]
+    return facts
