@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from did_fake import FakeDid
+from tests.integration.did_fake import FakeDid
 from vmsg.backends.render import RENDERERS
 from vmsg.errors import BackendError, InputError, TemporaryError
 from vmsg.fallback import BREAKER, PolicyRefusal

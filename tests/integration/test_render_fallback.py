@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from did_fake import FakeDid
+from tests.integration.did_fake import FakeDid
 from vmsg.backends.render import RENDERERS
 from vmsg.backends.tts import SPEECH_ENGINES
 from vmsg.errors import BackendError, InputError, TemporaryError
