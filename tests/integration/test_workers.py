@@ -211,7 +211,8 @@ def test_batch_of_six_with_priorities_on_two_workers(cluster):
     assert_video(video, results[s3_id]["video_seconds"])
     report = json.loads(s3.download(f"s3://{BUCKET}/out/normal2.report.json", cluster.root / "dl" / "r.json").read_text())
     assert httpx.get(report["outputs"]["video"]["presigned_url"]).content == video.read_bytes()
-    assert results[s3_id]["presigned_url"] == report["outputs"]["video"]["presigned_url"]
+    assert states[s3_id]["presigned_url"] == report["outputs"]["video"]["presigned_url"]
+    assert "presigned_url" not in results[s3_id], "a presigned URL must not go into the logged Celery result"
     grants = s3.client.get_object_acl(Bucket=BUCKET, Key="out/normal2.mp4")["Grants"]
     assert not [g for g in grants if "AllUsers" in g["Grantee"].get("URI", "")]
 
@@ -249,6 +250,11 @@ def test_batch_of_six_with_priorities_on_two_workers(cluster):
     assert pushes and pushes[-1][0] == "PUT"
     w2_done = sum(1 for r in results.values() if r["worker"] == "w2@test")
     assert samples(pushes[-1][2])[("vmsg_jobs_total", (("status", "done"),))] == w2_done
+
+    # no secret in any worker log: not the AWS secret key, not a presigned signature
+    for log in cluster.logs.values():
+        text = log.read_text(errors="replace")
+        assert S3_ENV["AWS_SECRET_ACCESS_KEY"] not in text and "X-Amz-Signature" not in text
 
     # the CLI shows the same
     proc = cluster.vmsg("jobs", "status", ids["high"][0], "--broker", cluster.broker)

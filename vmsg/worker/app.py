@@ -55,7 +55,6 @@ def make_celery(broker: str, backend: str | None = None, options: WorkerOptions 
         task_soft_time_limit=options.soft_time_limit,
         task_time_limit=options.time_limit,
         result_expires=options.result_expires,
-        result_extended=True,
         result_backend_always_retry=True,
         result_backend_max_retries=30,
         broker_connection_retry=True,

@@ -31,11 +31,14 @@ def job_status(app, job_id: str) -> dict[str, Any]:
         "percent": record.get("percent"), "worker": record.get("worker"), "output": record.get("output"),
         "priority": record.get("priority"), "error": None,
     }
+    for extra in ("presigned_url", "presigned_expires_at", "report"):
+        if extra in record:
+            status[extra] = record[extra]
     if state == "PENDING":
         status.update(stage="queued", percent=0)
     elif isinstance(info, dict) and state in ("PROGRESS", "SUCCESS", "STARTED"):
         status.update({k: info[k] for k in ("stage", "percent", "worker", "output", "seconds", "attempt",
-                                            "presigned_url", "report") if k in info})
+                                            "report") if k in info})
     elif state in ("FAILURE", "RETRY"):
         status["error"] = str(info) if info is not None else record.get("error")
     status["done"] = state in FINAL_STATES

@@ -139,12 +139,12 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
         "attempt": attempt, "jobs_in_process": PROCESS_STATS["jobs"], "engines_loaded": engines_loaded(),
         "finished_at": records.now(),
     }
-    if "presigned_url" in video:
-        result["presigned_url"] = video["presigned_url"]
-        result["presigned_expires_at"] = video.get("presigned_expires_at")
+    # a presigned URL is a credential: it goes to the report and the job record, never into the
+    # Celery result (workers log results)
+    signed = {k: video[k] for k in ("presigned_url", "presigned_expires_at") if k in video}
     _safe(metrics.job_finished, "done", seconds)
     _safe(records.write, client, job_id, status="done", stage="done", percent=100, output=report.output,
-          finished_at=result["finished_at"], seconds=seconds)
+          report=result["report"], finished_at=result["finished_at"], seconds=seconds, **signed)
     _safe(hooks.on_job_event, job_id, "done", output=report.output, seconds=seconds, report=result["report"])
     _safe(_flush)
     return result
