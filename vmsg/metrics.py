@@ -25,6 +25,9 @@ class JobMetrics:
     """The metrics a process records. Counters are per process and summed at write time."""
 
     def __init__(self) -> None:
+        from vmsg.worker.app import require
+
+        require("prometheus_client")
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.registry = CollectorRegistry(auto_describe=True)

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -114,9 +115,9 @@ def run_staged(recipe: Recipe, *, source: str | None = None, on_event: Callable 
         (tmp / "in").mkdir()
         if any(is_s3(v) for _, v in input_uris(recipe)):
             _emit(on_event, "fetch", "start")
-            started = dt.datetime.now()
+            started = time.perf_counter()
             local = _fetch_inputs(recipe, tmp / "in")
-            _emit(on_event, "fetch", "done", (dt.datetime.now() - started).total_seconds())
+            _emit(on_event, "fetch", "done", time.perf_counter() - started)
         else:
             local = recipe
         final = recipe.output
@@ -126,7 +127,7 @@ def run_staged(recipe: Recipe, *, source: str | None = None, on_event: Callable 
         report = run_recipe(local, source=source, on_event=on_event)
 
         _emit(on_event, "publish", "start")
-        started = dt.datetime.now()
+        started = time.perf_counter()
         _restore_locations(report, recipe, local)
         report.output = final
         report.outputs["video"]["path"] = final
@@ -146,7 +147,7 @@ def run_staged(recipe: Recipe, *, source: str | None = None, on_event: Callable 
             _copy_into_place(staged_output, Path(final))
             report.write(report_path_for(final))
             report.outputs["report"] = str(report_path_for(final))
-        _emit(on_event, "publish", "done", (dt.datetime.now() - started).total_seconds(), output=final)
+        _emit(on_event, "publish", "done", time.perf_counter() - started, output=final)
         return report
 
 

@@ -120,6 +120,9 @@ class S3Store:
     @property
     def client(self):
         if self._client is None:
+            from vmsg.worker.app import require
+
+            require("boto3", extra="s3")
             import boto3
             from botocore import UNSIGNED
             from botocore.config import Config

@@ -148,6 +148,18 @@ def cluster(tmp_path_factory, astronaut_png):
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
+def wait_running(cluster: Cluster, job_id: str, timeout: float = 120) -> dict:
+    """Poll until the job is mid-way (before its render), so a kill lands mid-job."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s = cluster.status(job_id)
+        if s["state"] == "PROGRESS" and s["stage"] in ("segment", "synth", "mix"):
+            return s
+        assert not s["done"], f"job finished before it could be killed: {s}"
+        time.sleep(0.05)
+    raise TimeoutError(f"job {job_id} never started")
+
+
 def received_times(cluster: Cluster) -> dict[str, str]:
     """job id → when a worker took it from the queue (from the workers' logs)."""
     found = {}
@@ -267,13 +279,7 @@ def test_worker_killed_mid_job_is_redone_by_the_other(cluster):
             cluster.start_worker(name)
             cluster.wait_ready(name)
     [job_id] = cluster.submit(str(cluster.recipe("killed", text=LONG)))
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        s = cluster.status(job_id)
-        if s["state"] == "PROGRESS" and s["stage"] in ("segment", "synth", "mix"):
-            break
-        assert not s["done"], f"job finished before it could be killed: {s}"
-        time.sleep(0.05)
+    s = wait_running(cluster, job_id)
     victim = s["worker"].split("@")[0]
     os.killpg(cluster.workers[victim].pid, signal.SIGKILL)
     cluster.workers[victim].wait(10)
@@ -289,6 +295,24 @@ def test_worker_killed_mid_job_is_redone_by_the_other(cluster):
     assert successes == 1
     assert time.monotonic() - killed_at < 120
     del cluster.workers[victim]
+
+
+def test_pool_process_killed_job_goes_straight_back(cluster):
+    """The OOM-killer case: only the process running the job dies; its worker requeues the job at once."""
+    if not cluster.workers:
+        cluster.start_worker("w3")
+        cluster.wait_ready("w3")
+    [job_id] = cluster.submit(str(cluster.recipe("oom", text=LONG)))
+    s = wait_running(cluster, job_id)
+    os.kill(s["pid"], signal.SIGKILL)
+    final = cluster.wait_done([job_id], timeout=60)[job_id]
+    assert final["state"] == "SUCCESS", final
+    result = cluster.result(job_id)
+    assert result["pid"] != s["pid"]
+    assert_video(cluster.out / "oom.mp4", result["video_seconds"])
+    assert not [p for p in cluster.out.iterdir() if ".part" in p.name]
+    logs = "".join(p.read_text(errors="replace") for p in cluster.logs.values())
+    assert "WorkerLostError" in logs and logs.count(f"[{job_id}] succeeded") == 1
 
 
 def test_redis_restart_workers_reconnect(cluster):

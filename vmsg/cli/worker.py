@@ -89,8 +89,22 @@ def _run(broker: str, backend: str | None, options, hostname: str, metrics_file:
             stop.set()
             sink.flush()
 
-    app.worker_main(["worker", "--hostname", hostname, "--loglevel", options.loglevel, "--queues", options.queue,
-                     "--pool", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat"])
+    try:
+        app.worker_main(["worker", "--hostname", hostname, "--loglevel", options.loglevel, "--queues", options.queue,
+                         "--pool", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat"])
+    finally:
+        _remove_metrics_dir()
+
+
+def _remove_metrics_dir() -> None:
+    import os
+    import shutil
+
+    from vmsg.metrics import MULTIPROC_ENV
+
+    folder = os.environ.get(MULTIPROC_ENV, "")
+    if os.path.basename(folder).startswith("vmsg-metrics-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,18 @@ if TYPE_CHECKING:
     from vmsg.worker.config import WorkerOptions
 
 
+def require(*modules: str, extra: str = "worker") -> None:
+    """A missing optional package becomes a BackendError naming the extra to install."""
+    import importlib.util
+
+    from vmsg.errors import BackendError
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise BackendError(f"this needs the package(s) {', '.join(missing)}, which are not installed",
+                           hint=f"pip install 'vmsg[{extra}]'")
+
+
 def transport_options(options: WorkerOptions) -> dict:
     """Redis broker settings. A job of a worker that died is handed out again after
     `visibility_timeout`; kombu looks for such jobs every `unacked_restore_interval` seconds."""
@@ -30,9 +42,10 @@ def transport_options(options: WorkerOptions) -> dict:
 
 def make_celery(broker: str, backend: str | None = None, options: WorkerOptions | None = None) -> Celery:
     """A Celery app on `broker` (redis://…); results and job states go to `backend` (the broker by default)."""
-    from celery import Celery
-
     from vmsg.worker.config import WorkerOptions
+
+    require("celery", "redis")
+    from celery import Celery
 
     options = options or WorkerOptions()
     app = Celery("vmsg", broker=broker, backend=backend or broker, set_as_current=False)

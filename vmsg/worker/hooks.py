@@ -19,6 +19,9 @@ JOB_EVENTS = ("queued", "started", "stage", "retry", "done", "failed")
 def on_job_event(job_id: str, event: str, **facts: Any) -> None:
     """Called on every job event (see JOB_EVENTS); must never raise into the job.
 
+    "queued" runs in the submitting process (vmsg submit), every other event in the worker
+    process running the job: with several machines the ledger must be the shared one (PostgreSQL).
+
     facts: queued → name, recipe_hash, output, priority; started → worker, attempt;
     stage → stage, percent; retry → error, countdown; done → output, seconds, report;
     failed → error, stage.

@@ -37,7 +37,7 @@ def job_status(app, job_id: str) -> dict[str, Any]:
     if state == "PENDING":
         status.update(stage="queued", percent=0)
     elif isinstance(info, dict) and state in ("PROGRESS", "SUCCESS", "STARTED"):
-        status.update({k: info[k] for k in ("stage", "percent", "worker", "output", "seconds", "attempt",
+        status.update({k: info[k] for k in ("stage", "percent", "worker", "pid", "output", "seconds", "attempt",
                                             "report") if k in info})
     elif state in ("FAILURE", "RETRY"):
         status["error"] = str(info) if info is not None else record.get("error")

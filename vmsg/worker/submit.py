@@ -6,6 +6,7 @@ TemporaryError (exit 75) and nothing is queued.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import uuid
@@ -183,6 +184,8 @@ def submit_jobs(app, jobs: list[Job], *, priority: str = "normal", presign: int 
             app.send_task(TASK_NAME, args=[payload], task_id=job_id, queue=QUEUE, priority=PRIORITIES[priority],
                           retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5, "interval_step": 0.5})
         except (OperationalError, OSError, _redis_errors()) as exc:
+            with contextlib.suppress(Exception):
+                client.delete(records.key(job_id))
             done = ", ".join(i for i, _ in queued) or "none"
             raise TemporaryError(f"broker {redact_url(app.conf.broker_url)} failed while queueing {job.source} "
                                  f"({type(exc).__name__}); queued before it: {done}") from None
