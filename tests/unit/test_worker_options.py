@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from pydantic import ValidationError
 
-from tests.servers import ROOT
 from vmsg.worker.config import WorkerOptions
 from vmsg.worker.tasks import parse_preload, planned_stages
 
@@ -47,22 +43,28 @@ def test_planned_stages_follow_the_recipe():
     assert planned_stages(r) == ["fetch", "segment", "synth", "prosody", "mix", "render", "publish"]
 
 
-def _vmsg(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
+def _vmsg(capsys, monkeypatch, *args: str) -> tuple[int, str]:
+    """Run the CLI in-process, as `vmsg ARGS`; returns (exit code, stderr)."""
+    from vmsg.cli.app import main
 
-    environ = {k: v for k, v in os.environ.items() if k != "VMSG_BROKER_URL"}
-    return subprocess.run([sys.executable, "-m", "vmsg", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**environ, **(env or {})})
-
-
-def test_worker_cli_usage_errors_exit_2():
-    proc = _vmsg("worker")
-    assert proc.returncode == 2 and "--broker" in proc.stderr
-    proc = _vmsg("worker", "--broker", "redis://127.0.0.1:1/0", "--soft-time-limit", "50", "--time-limit", "40")
-    assert proc.returncode == 2 and "soft-time-limit (50) must be below time-limit (40)" in proc.stderr
+    monkeypatch.delenv("VMSG_BROKER_URL", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(list(args))
+    return exit_.value.code, capsys.readouterr().err
 
 
-def test_submit_and_status_need_a_broker():
-    assert _vmsg("submit", "x.yaml").returncode == 2
-    proc = _vmsg("jobs", "status", "abc")
-    assert proc.returncode == 2 and "--broker" in proc.stderr
+def test_worker_cli_usage_errors_exit_2(capsys, monkeypatch):
+    code, err = _vmsg(capsys, monkeypatch, "worker")
+    assert code == 2 and "--broker" in err
+    code, err = _vmsg(capsys, monkeypatch, "worker", "--broker", "redis://127.0.0.1:1/0", "--soft-time-limit", "50",
+                      "--time-limit", "40")
+    assert code == 2 and "soft-time-limit (50) must be below time-limit (40)" in err
+    code, err = _vmsg(capsys, monkeypatch, "worker", "--broker", "redis://127.0.0.1:1/0", "--preload", "voice=nosuch")
+    assert code == 2 and "valid engines" in err
+
+
+def test_submit_and_status_need_a_broker(capsys, monkeypatch):
+    code, err = _vmsg(capsys, monkeypatch, "submit", "x.yaml")
+    assert code == 2 and "--broker" in err
+    code, err = _vmsg(capsys, monkeypatch, "jobs", "status", "abc")
+    assert code == 2 and "--broker" in err
