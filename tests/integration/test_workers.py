@@ -273,6 +273,20 @@ def test_batch_of_six_with_priorities_on_two_workers(cluster):
     assert proc.returncode == 0 and "SUCCESS" in proc.stdout and "100%" in proc.stdout and "high1" in proc.stdout
 
 
+def test_failed_job_shows_its_error_and_is_not_retried(cluster):
+    image = cluster.root / "corrupt.png"
+    image.write_bytes(b"\x89PNG but not really an image")
+    [job_id] = cluster.submit(str(cluster.recipe("corrupt", image=str(image))))
+    final = cluster.wait_done([job_id], timeout=120)[job_id]
+    assert final["state"] == "FAILURE", final
+    assert f"image {image}: not an image file" in final["error"]
+    assert not (cluster.out / "corrupt.mp4").exists()
+    proc = cluster.vmsg("jobs", "status", job_id, "--broker", cluster.broker, "--wait", "5")
+    assert proc.returncode == 1 and "FAILURE" in proc.stdout and "not an image file" in proc.stdout
+    logs = "".join(p.read_text(errors="replace") for p in cluster.logs.values())
+    assert f"[{job_id}] retry" not in logs
+
+
 def test_worker_killed_mid_job_is_redone_by_the_other(cluster):
     for name in ("w1", "w2"):
         if name not in cluster.workers:
