@@ -25,7 +25,7 @@ TARGET = "scaling 1→2 workers; batch target ≥ 0.2 videos/s"
 
 
 def _run(workers: int, jobs: int, text: str, size: int, root: Path) -> dict:
-    from tests.servers import free_port, start_redis, stop
+    from tests.scale_servers import free_port, start_redis, stop
     from vmsg.recipe import validate_recipe
     from vmsg.worker.app import make_celery
     from vmsg.worker.status import job_status

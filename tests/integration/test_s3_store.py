@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import vmsg.store as store_mod
-from tests.servers import ROOT, S3_ENV, free_port, moto_s3
+from tests.scale_servers import ROOT, S3_ENV, free_port, moto_s3
 from vmsg.errors import InputError, StorageError, TemporaryError
 from vmsg.store import S3Store
 

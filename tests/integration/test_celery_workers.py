@@ -21,7 +21,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from tests.servers import ROOT, S3_ENV, free_port, moto_s3, start_redis, stop
+from tests.scale_servers import ROOT, S3_ENV, free_port, moto_s3, start_redis, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

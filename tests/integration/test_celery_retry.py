@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.servers import ROOT, S3_ENV, free_port, start_moto, start_redis, stop
+from tests.scale_servers import ROOT, S3_ENV, free_port, start_moto, start_redis, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

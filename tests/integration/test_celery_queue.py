@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.servers import ROOT, free_port, start_redis, stop
+from tests.scale_servers import ROOT, free_port, start_redis, stop
 from vmsg.errors import InputError, TemporaryError
 
 pytestmark = pytest.mark.integration

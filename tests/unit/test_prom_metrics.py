@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.servers import free_port
+from tests.scale_servers import free_port
 from vmsg.errors import TemporaryError
 from vmsg.metrics import JobMetrics, MetricsSink, QueueDepthCollector, push, write_textfile
 
