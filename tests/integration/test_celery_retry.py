@@ -69,3 +69,35 @@ def test_temporary_s3_outage_is_retried_until_it_succeeds(tmp_path, astronaut_pn
         if moto is not None:
             stop(moto)
         stop(redis)
+
+
+def test_job_over_the_soft_time_limit_fails_cleanly(tmp_path, astronaut_png):
+    from vmsg.recipe import validate_recipe
+    from vmsg.worker.app import make_celery
+    from vmsg.worker.status import job_status
+    from vmsg.worker.submit import Job, submit_jobs
+
+    port = free_port()
+    broker = f"redis://127.0.0.1:{port}/0"
+    redis = start_redis(port, tmp_path)
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen([sys.executable, "-m", "vmsg", "worker", "--broker", broker, "--name", "limits@test",
+                               "--soft-time-limit", "2", "--time-limit", "5", "--visibility-timeout", "30"],
+                              cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        app = make_celery(broker)
+        text = "今日は本当にありがとうございました。" * 8  # about 30 s of speech at 1920 px: far over 2 s of work
+        recipe = validate_recipe({"image": str(astronaut_png), "text": text, "output": str(tmp_path / "out" / "long.mp4"),
+                                  "voice": {"engine": "openjtalk"}, "render": {"size": 1920}}, source="limits test")
+        [(job_id, _)] = submit_jobs(app, [Job("long", recipe, "limits test")])
+        deadline = time.monotonic() + 120
+        while not (status := job_status(app, job_id))["done"]:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        assert status["state"] == "FAILURE", status
+        assert "over the soft time limit of 2 s" in status["error"]
+        out = tmp_path / "out"
+        assert not out.exists() or list(out.iterdir()) == [], "a stopped job must leave nothing behind"
+    finally:
+        stop(worker, signal.SIGTERM, timeout=15)
+        stop(redis)
