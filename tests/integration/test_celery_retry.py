@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.scale_servers import ROOT, S3_ENV, free_port, start_moto, start_redis, stop
+from tests.scale_servers import ROOT, S3_ENV, TcpForwarder, free_port, start_moto, start_redis, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -37,7 +37,7 @@ def test_temporary_s3_outage_is_retried_until_it_succeeds(tmp_path, astronaut_pn
     worker = subprocess.Popen([sys.executable, "-m", "vmsg", "worker", "--broker", broker, "--name", "retry@test",
                                "--retry-backoff", "1", "--max-retries", "8", "--preload", "voice=openjtalk"],
                               cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    moto = None
+    moto = forwarder = None
     try:
         app = make_celery(broker)
         recipe = validate_recipe({"image": "s3://vmsg-retry/in/face.png", "text": "はい。", "output": str(tmp_path / "o.mp4"),
@@ -50,12 +50,14 @@ def test_temporary_s3_outage_is_retried_until_it_succeeds(tmp_path, astronaut_pn
             time.sleep(0.2)
         assert "cannot reach the S3 endpoint" in record["error"] and "s3://vmsg-retry/in/face.png" in record["error"]
 
-        moto, _ = start_moto(s3_port)
-        for k, v in {**S3_ENV, "VMSG_S3_ENDPOINT_URL": endpoint}.items():
+        # S3 comes up with the object in place, then becomes reachable on the worker's endpoint
+        moto, moto_url = start_moto()
+        for k, v in {**S3_ENV, "VMSG_S3_ENDPOINT_URL": moto_url}.items():
             monkeypatch.setenv(k, v)
         monkeypatch.setattr(store_mod, "_S3", None)
         store_mod.s3_store().client.create_bucket(Bucket="vmsg-retry")
         store_mod.s3_store().upload(astronaut_png, "s3://vmsg-retry/in/face.png")
+        forwarder = TcpForwarder(s3_port, int(moto_url.rsplit(":", 1)[1]))
 
         while not (status := job_status(app, job_id))["done"]:
             assert time.monotonic() < deadline + 60, log.read_text()
@@ -66,6 +68,8 @@ def test_temporary_s3_outage_is_retried_until_it_succeeds(tmp_path, astronaut_pn
         assert log.read_text().count(f"[{job_id}] retry: Retry in") >= 1
     finally:
         stop(worker, signal.SIGTERM, timeout=15)
+        if forwarder is not None:
+            forwarder.close()
         if moto is not None:
             stop(moto)
         stop(redis)

@@ -150,11 +150,11 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
     return result
 
 
-def _finish_failed(job_id: str, client, metrics, exc: Exception, stage: str, started: float) -> None:
+def _finish_failed(job_id: str, client, metrics, exc: Exception, stage: str, started: float | None) -> None:
     message = str(exc)
+    timing = {"seconds": round(time.monotonic() - started, 3)} if started is not None else {}
     _safe(metrics.job_finished, "failed")
-    _safe(records.write, client, job_id, status="failed", stage=stage, error=message, finished_at=records.now(),
-          seconds=round(time.monotonic() - started, 3))
+    _safe(records.write, client, job_id, status="failed", stage=stage, error=message, finished_at=records.now(), **timing)
     _safe(hooks.on_job_event, job_id, "failed", error=message, stage=stage)
     _safe(_flush)
 
@@ -167,7 +167,18 @@ def _flush() -> None:
 def register_tasks(app, options) -> None:
     """Attach the render task to `app` with the retry settings of `options` (a WorkerOptions)."""
 
-    @app.task(bind=True, name=TASK_NAME, max_retries=options.max_retries, acks_late=True, reject_on_worker_lost=True)
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """A hard time limit kills the job's process, so run_job cannot record it: the worker does, here."""
+        from celery.exceptions import TimeLimitExceeded
+
+        from vmsg.metrics import job_metrics
+
+        if isinstance(exc, TimeLimitExceeded):
+            error = f"job {task_id} killed: over the hard time limit of {options.time_limit:g} s"
+            _finish_failed(task_id, self.backend.client, job_metrics(), RuntimeError(error), "timeout", None)
+
+    @app.task(bind=True, name=TASK_NAME, max_retries=options.max_retries, acks_late=True, reject_on_worker_lost=True,
+              on_failure=on_failure)
     def render_job(self, payload: dict[str, Any]) -> dict[str, Any]:
         return run_job(self, payload, options)
 
