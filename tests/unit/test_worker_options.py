@@ -61,6 +61,8 @@ def test_worker_cli_usage_errors_exit_2(capsys, monkeypatch):
     assert code == 2 and "soft-time-limit (50) must be below time-limit (40)" in err
     code, err = _vmsg(capsys, monkeypatch, "worker", "--broker", "redis://127.0.0.1:1/0", "--preload", "voice=nosuch")
     assert code == 2 and "valid engines" in err
+    code, err = _vmsg(capsys, monkeypatch, "worker", "--broker", "amqp://guest:secretpw@127.0.0.1//")
+    assert code == 2 and "expected redis://" in err and "secretpw" not in err
 
 
 def test_submit_and_status_need_a_broker(capsys, monkeypatch):

@@ -39,6 +39,11 @@ def worker_command(
 
     if not broker:
         raise UsageError("give --broker redis://host:6379/0 (or set VMSG_BROKER_URL)")
+    for flag, url in (("--broker", broker), ("--result-backend", result_backend)):
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            from vmsg.storage_uri import redact_url
+
+            raise UsageError(f"{flag} {redact_url(url)}: expected redis://host:port/db (job states live in Redis)")
     options = build_options(WorkerOptions, concurrency=concurrency, max_tasks_per_child=max_tasks_per_child,
                             soft_time_limit=soft_time_limit, time_limit=time_limit, visibility_timeout=visibility_timeout,
                             max_retries=max_retries, retry_backoff=retry_backoff, metrics_interval=metrics_interval,
