@@ -57,6 +57,10 @@ def in_background(fn: Callable[[], Any]) -> Future:
 
 def check_inputs(recipe: Recipe) -> None:
     """Fail before any work when an input is missing or the output cannot be written."""
+    from vmsg.remote import check_remote_inputs, has_remote
+
+    if has_remote(recipe):
+        return check_remote_inputs(recipe)
     if not Path(recipe.image).is_file():
         raise InputError(f"image {recipe.image}: file not found")
     if recipe.mix.bgm and not Path(recipe.mix.bgm).is_file():
@@ -70,8 +74,17 @@ def check_inputs(recipe: Recipe) -> None:
     check_writable(Path(recipe.output))
 
 
-def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink | None = None) -> RunReport:
-    """Render `recipe` to its output mp4 and write the run report; returns the report."""
+def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink | None = None,
+               presign: int | None = None) -> RunReport:
+    """Render `recipe` to its output mp4 and write the run report; returns the report.
+
+    s3:// inputs or output go through vmsg.remote.run_staged (download, render, upload);
+    `presign` (seconds) adds a presigned URL of an s3:// output to the report.
+    """
+    from vmsg.remote import has_remote, run_staged
+
+    if has_remote(recipe) or presign is not None:
+        return run_staged(recipe, source=source, on_event=on_event, presign=presign)
     from vmsg.stages.clone import clone
     from vmsg.stages.mix import mix
     from vmsg.stages.prosody import prosody

@@ -11,6 +11,12 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu or cuda (cud
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="output file (written atomically)")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a recipe field: key.sub=value (repeatable)")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print nothing but errors")]
+BrokerOpt = Annotated[Optional[str], typer.Option("--broker", envvar="VMSG_BROKER_URL", show_envvar=True,
+                                                  help="Redis URL of the job queue, e.g. redis://127.0.0.1:6379/0")]
+ResultBackendOpt = Annotated[Optional[str], typer.Option("--result-backend", envvar="VMSG_RESULT_BACKEND",
+                                                         help="Redis URL for job states (default: the broker)")]
+PresignOpt = Annotated[Optional[int], typer.Option("--presign", metavar="SECONDS",
+                                                   help="put a presigned URL of each s3:// output, valid this long, in its report")]
 
 
 def build_options(model, **fields):
@@ -25,5 +31,8 @@ def build_options(model, **fields):
     try:
         return model(**{k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
-        problems = "; ".join(f"--{'-'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors())
+        problems = "; ".join(
+            f"--{'-'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" if e["loc"]
+            else e["msg"].removeprefix("Value error, ") for e in exc.errors())
         raise UsageError(problems) from None
+
