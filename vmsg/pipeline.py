@@ -149,6 +149,7 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
                                "seconds": round(soundtrack.duration, 3), **{k: v for k, v in facts.items() if k not in REPORT_ONLY}}
     report.total_seconds = round(time.perf_counter() - started, 3)
     report.status = "done"
+    report.outputs["report"] = str(report_path_for(output))
     report.write(report_path_for(output))
     return report
 

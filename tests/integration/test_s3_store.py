@@ -158,3 +158,19 @@ def test_cli_render_with_unreachable_s3_exits_75(tmp_path, astronaut_png):
     assert proc.returncode == 75, proc.stderr
     assert f"s3://{BUCKET}/cli/out.mp4" in proc.stderr and "cannot reach" in proc.stderr
     assert S3_ENV["AWS_SECRET_ACCESS_KEY"] not in proc.stderr + proc.stdout
+
+
+@pytest.mark.slow
+def test_cli_render_output_flag_takes_an_s3_uri_and_presigns(s3, endpoint, tmp_path, astronaut_png):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"image: {astronaut_png}\ntext: こんにちは。\n"
+                      "voice:\n  engine: openjtalk\nrender:\n  size: 256\n", encoding="utf-8")
+    env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": endpoint}
+    target = f"s3://{BUCKET}/cli-ok/out.mp4"
+    proc = subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe), "-o", target, "--presign", "600"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "s3:").exists(), "the URI was taken for a local path"
+    stored = json.loads(s3.download(f"s3://{BUCKET}/cli-ok/out.report.json", tmp_path / "r.json").read_text())
+    assert httpx.get(stored["outputs"]["video"]["presigned_url"]).status_code == 200
+    assert S3_ENV["AWS_SECRET_ACCESS_KEY"] not in proc.stderr + proc.stdout

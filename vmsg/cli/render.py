@@ -7,19 +7,20 @@ from typing import Annotated, Optional
 
 import typer
 
-from vmsg.cli.common import DeviceOpt, QuietOpt, SetOpt, build_options
+from vmsg.cli.common import DeviceOpt, PresignOpt, QuietOpt, SetOpt, build_options
 
 
 def render_command(
     recipes: Annotated[Optional[list[Path]], typer.Argument(help="recipe YAML file(s)")] = None,
     set_: SetOpt = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="output mp4 (overrides the recipe's; one recipe only)")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="output mp4, a path or s3://bucket/key (overrides the recipe's; one recipe only)")] = None,
     image: Annotated[Optional[Path], typer.Option(help="file mode: the composited image")] = None,
     audio: Annotated[Optional[Path], typer.Option(help="file mode: the soundtrack (its .timeline.json is used)")] = None,
     engine: Annotated[Optional[str], typer.Option(help="render engine")] = None,
     fps: Annotated[Optional[int], typer.Option(help="25 or 30")] = None,
     size: Annotated[Optional[int], typer.Option(help="longest side in pixels")] = None,
     device: DeviceOpt = "auto",
+    presign: PresignOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Render RECIPES, or --image with --audio into -o."""
@@ -30,7 +31,7 @@ def render_command(
             raise UsageError("give recipes, or --image and --audio, not both")
         if not (image and audio and output):
             raise UsageError("file mode needs --image, --audio and --output")
-        _render_files(image, audio, output, engine=engine, fps=fps, size=size, device=device, quiet=quiet)
+        _render_files(image, audio, Path(output), engine=engine, fps=fps, size=size, device=device, quiet=quiet)
         return
     if not recipes:
         raise UsageError("give a recipe file (or --image, --audio and -o)")
@@ -43,30 +44,29 @@ def render_command(
     if output is not None:
         if len(recipes) > 1:
             raise UsageError("--output works with one recipe only")
-        overrides.append(f"output={output.resolve()}")
-    _render_recipes(recipes, overrides, quiet)
+        overrides.append(f"output={output if '://' in output else Path(output).resolve()}")
+    _render_recipes(recipes, overrides, quiet, presign)
 
 
-def _render_recipes(paths: list[Path], overrides: list[str], quiet: bool) -> None:
+def _render_recipes(paths: list[Path], overrides: list[str], quiet: bool, presign: int | None = None) -> None:
     from vmsg.cli.output import done, progress_sink, stderr
     from vmsg.errors import VmsgError
     from vmsg.pipeline import check_inputs, run_recipe
     from vmsg.recipe import load_recipe
-    from vmsg.report import report_path_for
 
     loaded = [(p, load_recipe(p, overrides=overrides)) for p in paths]
     for _, recipe in loaded:
         check_inputs(recipe)
     if len(loaded) == 1:
         path, recipe = loaded[0]
-        report = run_recipe(recipe, source=str(path), on_event=progress_sink(quiet))
+        report = run_recipe(recipe, source=str(path), on_event=progress_sink(quiet), presign=presign)
         done(f"wrote {recipe.output} ({report.outputs['video']['seconds']:.2f} s) in {report.total_seconds:.1f} s",
-             quiet, output=recipe.output, report=str(report_path_for(recipe.output)))
+             quiet, output=recipe.output, report=report.outputs.get("report"))
         return
     failed = 0
     for path, recipe in loaded:
         try:
-            run_recipe(recipe, source=str(path), on_event=progress_sink(quiet))
+            run_recipe(recipe, source=str(path), on_event=progress_sink(quiet), presign=presign)
             done(f"{path}: wrote {recipe.output}", quiet, recipe=str(path), output=recipe.output)
         except VmsgError as exc:
             failed += 1
