@@ -7,13 +7,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vmsg.errors import InputError
 from vmsg.media.image import read_image
 from vmsg.recipe import Recipe
 from vmsg.report import RunReport, StageRecord, report_path_for, sha256_file
 from vmsg.store import check_writable
+
+if TYPE_CHECKING:
+    from vmsg.cache import CacheBackend
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,56 @@ def check_inputs(recipe: Recipe) -> None:
     check_writable(Path(recipe.output))
 
 
-def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink | None = None) -> RunReport:
-    """Render `recipe` to its output mp4 and write the run report; returns the report."""
+def input_hashes(recipe: Recipe) -> dict[str, Any]:
+    """sha256 of every input file the recipe reads (what a content key must cover)."""
+    hashes: dict[str, Any] = {"image": sha256_file(recipe.image)}
+    if recipe.mix.bgm:
+        hashes["bgm"] = sha256_file(recipe.mix.bgm)
+    if recipe.clone is not None:
+        hashes["references"] = [sha256_file(r) for r in recipe.clone.references]
+    if Path(recipe.segment.background).is_file():
+        hashes["background"] = sha256_file(recipe.segment.background)
+    return hashes
+
+
+def job_key(recipe: Recipe, hashes: dict[str, Any] | None = None) -> str:
+    """The content key of a whole render: everything that shapes the video except where it goes.
+
+    Cheap (no engine is loaded), so a batch can tell up-to-date outputs apart in milliseconds.
+    It covers the vmsg version, not the versions of engine packages (stage keys do).
+    """
+    from vmsg import __version__
+    from vmsg.cache import content_key
+
+    options = recipe.model_dump(exclude={"output", "image"})
+    options["mix"].pop("bgm", None)
+    if options.get("clone"):
+        options["clone"].pop("references", None)
+    return content_key("job", engine=None, version=__version__, options=options, inputs=hashes or input_hashes(recipe))
+
+
+def is_up_to_date(output: Path | str, key: str) -> bool:
+    """True when `output` exists, its run report names `key`, and the file still has the recorded sha256."""
+    import json
+
+    output = Path(output)
+    try:
+        video = json.loads(report_path_for(output).read_text(encoding="utf-8"))["outputs"]["video"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if video.get("content_key") != key or not output.is_file() or output.stat().st_size != video.get("bytes"):
+        return False
+    return sha256_file(output) == video.get("sha256")
+
+
+def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink | None = None,
+               cache: CacheBackend | None = None) -> RunReport:
+    """Render `recipe` to its output mp4 and write the run report; returns the report.
+
+    With a `cache`, every stage result is looked up by its content key first and
+    stored after it is computed; an unchanged recipe copies the cached video.
+    """
+    from vmsg.stage_cache import StageCache
     from vmsg.stages.clone import clone
     from vmsg.stages.mix import mix
     from vmsg.stages.prosody import prosody
@@ -64,21 +115,28 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     check_inputs(recipe)
     output = Path(recipe.output)
     report = RunReport(recipe=source, output=str(output))
-    report.inputs["image"] = {"path": recipe.image, "sha256": sha256_file(recipe.image)}
+    hashes = input_hashes(recipe)
+    report.inputs["image"] = {"path": recipe.image, "sha256": hashes["image"]}
     if recipe.mix.bgm:
-        report.inputs["bgm"] = {"path": recipe.mix.bgm, "sha256": sha256_file(recipe.mix.bgm)}
+        report.inputs["bgm"] = {"path": recipe.mix.bgm, "sha256": hashes["bgm"]}
     if recipe.clone is not None:
-        report.inputs["references"] = [{"path": r, "sha256": sha256_file(r)} for r in recipe.clone.references]
+        report.inputs["references"] = [{"path": r, "sha256": h} for r, h in zip(recipe.clone.references, hashes["references"])]
     report.inputs["text"] = recipe.text
+    key = job_key(recipe, hashes)
+    stages = StageCache(cache, recipe, hashes)
+    if cache is not None and stages.restore_video(key, output, report, emit):
+        return _finish(report, output, key, started)
 
     def step(stage: str, options: Any, fn: Callable[[], Any], engine_of: Callable[[Any], tuple[str | None, str | None]]):
         emit(Event(stage, "start"))
         t0 = time.perf_counter()
-        result = fn()
+        result, cached = stages.run(stage, fn)
         seconds = time.perf_counter() - t0
         engine, version = engine_of(result)
-        report.stages.append(StageRecord(stage, engine, version, round(seconds, 3), options.model_dump() if options else {}))
-        emit(Event(stage, "done", seconds, {"engine": engine}))
+        version = version or stages.versions.get(stage)
+        detail = {"cache": cached, "key": stages.keys.get(stage)} if cache is not None else {}
+        report.stages.append(StageRecord(stage, engine, version, round(seconds, 3), options.model_dump() if options else {}, detail))
+        emit(Event(stage, "done", seconds, {"engine": engine, **({"cache": cached} if cache is not None else {})}))
         return result
 
     image = read_image(recipe.image)
@@ -96,8 +154,17 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
 
     report.speech_seconds = round(speech.duration, 3)
     report.timeline_source = speech.timeline_source
-    report.outputs["video"] = {"path": str(output), "sha256": sha256_file(output), "bytes": output.stat().st_size,
-                               "seconds": round(soundtrack.duration, 3), **{k: v for k, v in facts.items() if k not in ("engine", "engine_version")}}
+    report.outputs["video"] = {"seconds": round(soundtrack.duration, 3),
+                               **{k: v for k, v in facts.items() if k not in ("engine", "engine_version")}}
+    report = _finish(report, output, key, started)
+    stages.store_video(key, output, report)
+    return report
+
+
+def _finish(report: RunReport, output: Path, key: str, started: float) -> RunReport:
+    """Record the output's hash and content key (what `--resume` checks) and write the report."""
+    report.outputs["video"] = {**report.outputs.get("video", {}), "path": str(output), "sha256": sha256_file(output),
+                               "bytes": output.stat().st_size, "content_key": key}
     report.total_seconds = round(time.perf_counter() - started, 3)
     report.status = "done"
     report.write(report_path_for(output))
