@@ -51,15 +51,15 @@ def check_inputs(recipe: Recipe) -> None:
     check_writable(Path(recipe.output))
 
 
-def input_hashes(recipe: Recipe) -> dict[str, Any]:
+def input_hashes(recipe: Recipe, *, sha: Callable[[Any], str] = sha256_file) -> dict[str, Any]:
     """sha256 of every input file the recipe reads (what a content key must cover)."""
-    hashes: dict[str, Any] = {"image": sha256_file(recipe.image)}
+    hashes: dict[str, Any] = {"image": sha(recipe.image)}
     if recipe.mix.bgm:
-        hashes["bgm"] = sha256_file(recipe.mix.bgm)
+        hashes["bgm"] = sha(recipe.mix.bgm)
     if recipe.clone is not None:
-        hashes["references"] = [sha256_file(r) for r in recipe.clone.references]
+        hashes["references"] = [sha(r) for r in recipe.clone.references]
     if Path(recipe.segment.background).is_file():
-        hashes["background"] = sha256_file(recipe.segment.background)
+        hashes["background"] = sha(recipe.segment.background)
     return hashes
 
 
@@ -88,7 +88,7 @@ def is_up_to_date(output: Path | str, key: str) -> bool:
         video = json.loads(report_path_for(output).read_text(encoding="utf-8"))["outputs"]["video"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    if video.get("content_key") != key or not output.is_file() or output.stat().st_size != video.get("bytes"):
+    if video.get("content_hash") != key or not output.is_file() or output.stat().st_size != video.get("bytes"):
         return False
     return sha256_file(output) == video.get("sha256")
 
@@ -134,7 +134,7 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         seconds = time.perf_counter() - t0
         engine, version = engine_of(result)
         version = version or stages.versions.get(stage)
-        detail = {"cache": cached, "key": stages.keys.get(stage)} if cache is not None else {}
+        detail = {"cache": cached, "content_hash": stages.keys.get(stage)} if cache is not None else {}
         report.stages.append(StageRecord(stage, engine, version, round(seconds, 3), options.model_dump() if options else {}, detail))
         emit(Event(stage, "done", seconds, {"engine": engine, **({"cache": cached} if cache is not None else {})}))
         return result
@@ -164,7 +164,7 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
 def _finish(report: RunReport, output: Path, key: str, started: float) -> RunReport:
     """Record the output's hash and content key (what `--resume` checks) and write the report."""
     report.outputs["video"] = {**report.outputs.get("video", {}), "path": str(output), "sha256": sha256_file(output),
-                               "bytes": output.stat().st_size, "content_key": key}
+                               "bytes": output.stat().st_size, "content_hash": key}
     report.total_seconds = round(time.perf_counter() - started, 3)
     report.status = "done"
     report.write(report_path_for(output))

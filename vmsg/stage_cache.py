@@ -125,7 +125,7 @@ class StageCache:
             return
         from dataclasses import asdict
 
-        video = {k: v for k, v in report.outputs["video"].items() if k not in ("path", "content_key")}
+        video = {k: v for k, v in report.outputs["video"].items() if k not in ("path", "content_hash")}
         facts = {"stages": [asdict(s) for s in report.stages], "speech_seconds": report.speech_seconds,
                  "timeline_source": report.timeline_source, "video": video}
         try:
