@@ -289,7 +289,9 @@ _PROCESS: dict[str, Any] = {}
 def _process_cache(settings: BatchSettings):
     if not settings.use_cache:
         return None
-    key = f"cache:{settings.cache_url}"
+    from vmsg.cache import default_cache_dir
+
+    key = f"cache:{settings.cache_url or os.environ.get('VMSG_CACHE_URL')}:{default_cache_dir()}"
     if key not in _PROCESS:
         from vmsg.cache import open_cache
 
@@ -300,7 +302,9 @@ def _process_cache(settings: BatchSettings):
 def _ledger(settings: BatchSettings):
     if not settings.use_ledger:
         return None
-    key = f"ledger:{settings.ledger_url}:{os.getpid()}"
+    from vmsg.ledger import default_ledger_path
+
+    key = f"ledger:{settings.ledger_url or os.environ.get('VMSG_LEDGER_URL') or default_ledger_path()}:{os.getpid()}"
     if key not in _PROCESS:
         from vmsg.ledger import open_ledger
 

@@ -57,8 +57,8 @@ def _pg_bin() -> Path | None:
 
 
 @contextlib.contextmanager
-def postgres_server(tmp: Path) -> Iterator[str]:
-    """A real PostgreSQL cluster (initdb + pg_ctl) on 127.0.0.1, a free port and a socket in `tmp`; yields its URL.
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL cluster (initdb + pg_ctl) on 127.0.0.1, a free port and a socket in a temp folder; yields its URL.
 
     PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user.
     """
@@ -77,14 +77,15 @@ def postgres_server(tmp: Path) -> Iterator[str]:
         except KeyError:
             pytest.skip("running as root and there is no 'postgres' user to run the server")
         run_as, user = ["runuser", "-u", "postgres", "--"], "postgres"
-    base = tmp / "pg"
-    base.mkdir(mode=0o700)
+    import tempfile
+
+    # Not under pytest's tmp_path: its parents are private to root, and the server user must reach the folder.
+    base = Path(tempfile.mkdtemp(prefix="vmsg-pg-"))
     data, sock = base / "data", base / "sock"
     sock.mkdir()
     if run_as:
         shutil.chown(base, "postgres", "postgres")
         shutil.chown(sock, "postgres", "postgres")
-        os.chmod(tmp, 0o755)
     port = free_port()
     subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8",
                     "--no-sync"], check=True, capture_output=True)
@@ -97,6 +98,7 @@ def postgres_server(tmp: Path) -> Iterator[str]:
     finally:
         subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                        capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @contextlib.contextmanager
