@@ -171,7 +171,7 @@ class RedisCache:
         try:
             import redis
         except ImportError as exc:
-            raise UsageError("a redis:// cache needs the redis package", hint="pip install 'vmsg[distributed]'") from exc
+            raise UsageError("a redis:// cache needs the redis package", hint="pip install 'vmsg[batch]'") from exc
         self._redis = redis
         self.location = _safe_url(url)
         self.ttl_s = ttl_s

@@ -236,7 +236,7 @@ def _open_postgres(url: str) -> Ledger:
     try:
         import psycopg
     except ImportError as exc:
-        raise StorageError("a postgresql:// ledger needs psycopg 3", hint="pip install 'vmsg[distributed]'") from exc
+        raise StorageError("a postgresql:// ledger needs psycopg 3", hint="pip install 'vmsg[batch]'") from exc
     try:
         conn = psycopg.connect(url, connect_timeout=5)
     except psycopg.OperationalError as exc:

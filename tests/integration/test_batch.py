@@ -218,10 +218,29 @@ def test_kill_9_mid_batch_loses_nothing(env):
     events = [json.loads(line) for line in rerun.stderr.splitlines() if line.startswith('{"event": "job"')]
     skipped = {e["name"] for e in events if e["status"] == "skipped"}
     assert {p.stem for p in finished} <= skipped
-    assert {e["name"] for e in events if e["status"] == "done"} == {n for n, _ in rows} - skipped
+    done = {e["name"] for e in events if e["status"] == "done"}
+    assert done == {n for n, _ in rows} - skipped, (finished, events, rerun.stderr[-3000:])
     for name, _ in rows:
         run = json.loads((out / f"{name}.report.json").read_text())
         assert_valid_video(out / f"{name}.mp4", run["outputs"]["video"]["seconds"])
     assert not [p.name for p in out.iterdir() if ".part" in p.name], "stale temporary files are cleaned on rerun"
     interrupted = open_ledger().list(status="interrupted")
     assert all(r.batch and r.batch.startswith("m.csv-") for r in interrupted)
+
+
+def test_cron_script_turns_a_busy_batch_into_a_logged_retry(env, tmp_path):
+    from vmsg.locks import exclusive
+
+    batch = write_csv(env / "m.csv", [("a", "あ。")])
+    wrapper = tmp_path / "vmsg"
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m vmsg "$@"\n')
+    wrapper.chmod(0o755)
+    environ = {**os.environ, "VMSG": str(wrapper), "VMSG_LOG_DIR": str(tmp_path / "logs"),
+               "VMSG_OUT_DIR": str(tmp_path / "videos"), "PYTHONPATH": str(ROOT)}
+    with exclusive(batch):
+        proc = subprocess.run(["sh", str(ROOT / "scripts" / "cron_example.sh"), str(batch), str(env / "tpl.yaml")],
+                              cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    log = next((tmp_path / "logs").glob("m-*.log")).read_text()
+    assert "is already running" in log and "temporary failure" in log and "will retry" in log
+    assert not list((tmp_path / "videos").glob("*.mp4"))
