@@ -28,6 +28,9 @@ from vmsg.recipe import Recipe, load_recipe, validate_recipe
 
 log = logging.getLogger(__name__)
 
+STAGE_PERCENT = {"segment": 5.0, "synth": 25.0, "clone": 45.0, "prosody": 55.0, "mix": 65.0, "render": 75.0}
+"""Rough share of a job done when each stage starts (render is the slowest), for `vmsg jobs` and queue status."""
+
 
 @dataclass
 class Job:
@@ -329,7 +332,7 @@ def run_job(job: Job, settings: BatchSettings) -> JobResult:
 
     def on_event(event) -> None:
         if event.status == "start":
-            _ledger_call(ledger, "stage", job.id, event.stage)
+            _ledger_call(ledger, "stage", job.id, event.stage, percent=STAGE_PERCENT.get(event.stage))
         if settings.stage_events:
             record = {"event": "stage", "job": job.id, "name": job.name, "stage": event.stage, "status": event.status,
                       "seconds": None if event.seconds is None else round(event.seconds, 3), **event.detail}
@@ -397,7 +400,7 @@ def recorded(job: Job, settings: BatchSettings) -> Iterator[Callable[[Any], None
 
     def on_event(event: Any) -> None:
         if event.status == "start":
-            _ledger_call(ledger, "stage", job.id, event.stage)
+            _ledger_call(ledger, "stage", job.id, event.stage, percent=STAGE_PERCENT.get(event.stage))
 
     try:
         yield on_event
