@@ -6,12 +6,14 @@
 
 Target (issue 7): >= 0.2 videos/s on the 2-core CPU; a cached re-render <= 0.3 s.
 The 1-worker run is steady state (models loaded by a warm-up job); the 2-worker run
-starts two fresh processes, so its figure includes loading the models twice.
+starts two fresh processes, so its wall-clock figure includes loading the models twice.
+`steady_videos_per_s` (workers / median job time) leaves that start-up out.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,7 +24,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-SENTENCE = "本日はお忙しいところ、私たちの式に来てくださって本当にありがとうございます。これからも末永くよろしくお願いいたします。"
+SENTENCE = "本日はお忙しいところ、私たちの式に来てくださってありがとうございます。今後ともよろしくお願いします。"
+PREFIX = {"warm": "昼の", "one": "朝の", "two": "夜の", "again": "夕方の"}
+"""Each run has its own texts, so no run reuses another's speech or video from the cache (the portrait is shared)."""
 NUMBERS = ("いち", "に", "さん", "よん", "ご", "ろく", "なな", "はち", "きゅう", "じゅう", "じゅういち", "じゅうに")
 
 
@@ -41,7 +45,7 @@ def _jobs(folder: Path, template: Path, count: int, tag: str):
     from vmsg.batch_input import Row
     from vmsg.recipe import load_recipe
 
-    rows = [Row(i + 2, f"{tag}{i}", f"{NUMBERS[i % len(NUMBERS)]}番目のメッセージです。{SENTENCE}") for i in range(count)]
+    rows = [Row(i + 2, f"{tag}{i}", f"{PREFIX[tag]}{NUMBERS[i % len(NUMBERS)]}番目のメッセージです。{SENTENCE}") for i in range(count)]
     jobs = jobs_from_rows(rows, load_recipe(template), batch_file=folder / f"{tag}.csv", out_dir=folder / "out")
     validate_jobs(jobs)
     return jobs
@@ -59,9 +63,10 @@ def _throughput(folder: Path, template: Path, count: int, workers: int, tag: str
     if failed:
         raise RuntimeError(f"{len(failed)} job(s) failed: {failed[0]}")
     speech = _mean_seconds(folder / "out", [j.name for j in jobs])
+    median_job = statistics.median(j.seconds for j in report.jobs)
     return {"name": f"throughput {workers} worker(s), {count} x {speech:.1f} s messages", "seconds": round(wall, 2),
             "per_item_ms": round(wall / count * 1000), "videos_per_s": round(count / wall, 3),
-            "target": ">= 0.2 videos/s"}
+            "steady_videos_per_s": round(workers / median_job, 3), "target": ">= 0.2 videos/s"}
 
 
 def _mean_seconds(out: Path, names: list[str]) -> float:
@@ -76,7 +81,7 @@ def _cached_rerender(folder: Path, template: Path) -> list[dict]:
     from vmsg.pipeline import is_up_to_date, job_key, run_recipe
     from vmsg.recipe import load_recipe
 
-    recipe = load_recipe(template, overrides=[f"output={folder / 'out' / 'again.mp4'}", f"text={NUMBERS[0]}番目。{SENTENCE}"])
+    recipe = load_recipe(template, overrides=[f"output={folder / 'out' / 'again.mp4'}", f"text={PREFIX['again']}メッセージ。{SENTENCE}"])
     cache = open_cache()
     run_recipe(recipe, cache=cache)
     Path(recipe.output).unlink()
@@ -88,7 +93,7 @@ def _cached_rerender(folder: Path, template: Path) -> list[dict]:
     assert is_up_to_date(recipe.output, job_key(recipe))
     resume = time.perf_counter() - t0
     recipe_file = folder / "again.yaml"
-    recipe_file.write_text(template.read_text(encoding="utf-8").replace("text: x", f"text: {NUMBERS[0]}番目。{SENTENCE}")
+    recipe_file.write_text(template.read_text(encoding="utf-8").replace("text: x", f"text: {PREFIX['again']}メッセージ。{SENTENCE}")
                            .replace(str(folder / "out" / "x.mp4"), str(folder / "out" / "again2.mp4")), encoding="utf-8")
     cmd = [sys.executable, "-m", "vmsg", "render", str(recipe_file), "-q"]
     subprocess.run(cmd, cwd=ROOT, check=True, env=os.environ.copy())
@@ -117,8 +122,9 @@ def run(quick: bool = False) -> list[dict]:
         rows = [{**warm, "name": f"first job incl. model loading ({engine})", "target": None}]
         rows.append(_throughput(folder, template, count, 1, "one"))
         rows.append(_throughput(folder, template, count, 2, "two"))
-        one, two = rows[1]["videos_per_s"], rows[2]["videos_per_s"]
-        rows.append({"name": "scaling 1 -> 2 workers", "seconds": 0.0, "note": f"x{two / one:.2f} ({os.cpu_count()} CPUs, shared)"})
+        one, two = rows[1]["steady_videos_per_s"], rows[2]["steady_videos_per_s"]
+        rows.append({"name": "scaling 1 -> 2 workers (steady state: workers / median job time)", "seconds": 0.0,
+                     "note": f"x{two / one:.2f} ({os.cpu_count()} CPUs, shared; wall-clock x{rows[2]['videos_per_s'] / rows[1]['videos_per_s']:.2f})"})
         rows.extend(_cached_rerender(folder, template))
     for row in rows:
         row.setdefault("note", f"tts={engine}, 512 px, still render, shared portrait")
