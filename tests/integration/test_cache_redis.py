@@ -55,3 +55,25 @@ def test_redis_down_before_a_run_is_temporary_and_during_a_run_is_a_warning(tmp_
         assert cache.get(key) == b"kept locally"
         assert cache.shared.get(key) is None
     assert "going on without the shared cache" in caplog.text
+
+
+def test_a_second_machine_renders_from_the_shared_cache(redis_url, tmp_path, monkeypatch, capsys):
+    """Two batch runs with separate local caches: the second computes nothing, every stage comes from Redis."""
+    import json
+
+    from tests.integration.test_batch import TEMPLATE, cli, write_csv
+
+    monkeypatch.setenv("VMSG_LOCK_DIR", str(tmp_path / "locks"))
+    monkeypatch.setenv("VMSG_HOME", str(tmp_path / "home"))
+    (tmp_path / "tpl.yaml").write_text(TEMPLATE, encoding="utf-8")
+    batch = write_csv(tmp_path / "m.csv", [("shared", "きょうゆう。")])
+    for machine in ("one", "two"):
+        monkeypatch.setenv("VMSG_CACHE_DIR", str(tmp_path / machine))
+        code, _, err = cli(capsys, "batch", str(batch), "-t", str(tmp_path / "tpl.yaml"), "--out-dir",
+                           str(tmp_path / machine / "out"), "--cache-url", redis_url)
+        assert code == 0, err
+    first = json.loads((tmp_path / "one" / "out" / "shared.report.json").read_text())
+    second = json.loads((tmp_path / "two" / "out" / "shared.report.json").read_text())
+    assert {s["detail"]["cache"] for s in first["stages"]} == {"miss"}
+    assert {s["detail"]["cache"] for s in second["stages"]} == {"hit"}
+    assert second["outputs"]["video"]["sha256"] == first["outputs"]["video"]["sha256"]
