@@ -55,8 +55,6 @@ def batch_env(tmp_path, monkeypatch):
 
 
 def test_batch_records_every_job_in_postgres(pg_url, batch_env, capsys, monkeypatch):
-    import json
-
     from tests.integration.test_batch import cli, write_csv
 
     monkeypatch.setenv("VMSG_LEDGER_URL", pg_url)
