@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -215,7 +216,8 @@ def test_kill_9_mid_batch_loses_nothing(env):
     time.sleep(0.5)
     rerun = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    events = [json.loads(line) for line in rerun.stderr.splitlines() if line.startswith('{"event": "job"')]
+    # Native libraries (TFLite) write to the same stderr without Python's buffering: find the JSON inside each line.
+    events = [json.loads(m.group(0)) for m in re.finditer(r'\{"event": "job".*\}', rerun.stderr)]
     skipped = {e["name"] for e in events if e["status"] == "skipped"}
     assert {p.stem for p in finished} <= skipped
     done = {e["name"] for e in events if e["status"] == "done"}
@@ -225,7 +227,8 @@ def test_kill_9_mid_batch_loses_nothing(env):
         assert_valid_video(out / f"{name}.mp4", run["outputs"]["video"]["seconds"])
     assert not [p.name for p in out.iterdir() if ".part" in p.name], "stale temporary files are cleaned on rerun"
     interrupted = open_ledger().list(status="interrupted")
-    assert all(r.batch and r.batch.startswith("m.csv-") for r in interrupted)
+    assert len(interrupted) >= len(rows) - len(finished), "the killed run's unfinished jobs are marked interrupted"
+    assert all(r.batch.startswith("m.csv-") for r in interrupted)
 
 
 def test_cron_script_turns_a_busy_batch_into_a_logged_retry(env, tmp_path):
