@@ -10,11 +10,13 @@ machines; an S3 backend plugs in through `CACHE_BACKENDS` (scheme → "module:Cl
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -40,6 +42,26 @@ def content_key(stage: str, *, engine: str | None, version: str | None, options:
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of vmsg's own source and of the installed distributions (names and versions).
+
+    Whole-render keys cannot load engines to ask their versions, so they use this:
+    editing an engine or upgrading a package changes it, and old videos are not reused.
+    Computed once per process (a few milliseconds: one read of vmsg/ and one listing per site folder).
+    """
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode("utf-8"))
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+    for folder in sorted({p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}):
+        with contextlib.suppress(OSError):
+            digest.update("\n".join(sorted(n for n in os.listdir(folder) if n.endswith(".dist-info"))).encode("utf-8"))
+    return digest.hexdigest()[:16]
 
 
 @dataclass

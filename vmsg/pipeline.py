@@ -66,17 +66,18 @@ def input_hashes(recipe: Recipe, *, sha: Callable[[Any], str] = sha256_file) -> 
 def job_key(recipe: Recipe, hashes: dict[str, Any] | None = None) -> str:
     """The content key of a whole render: everything that shapes the video except where it goes.
 
-    Cheap (no engine is loaded), so a batch can tell up-to-date outputs apart in milliseconds.
-    It covers the vmsg version, not the versions of engine packages (stage keys do).
+    Cheap (no engine is loaded), so a batch can tell up-to-date outputs apart in milliseconds;
+    engine code and package versions enter through `code_fingerprint` (stage keys name engine versions).
     """
     from vmsg import __version__
-    from vmsg.cache import content_key
+    from vmsg.cache import code_fingerprint, content_key
 
     options = recipe.model_dump(exclude={"output", "image"})
     options["mix"].pop("bgm", None)
     if options.get("clone"):
         options["clone"].pop("references", None)
-    return content_key("job", engine=None, version=__version__, options=options, inputs=hashes or input_hashes(recipe))
+    return content_key("job", engine=None, version=f"{__version__}+{code_fingerprint()}", options=options,
+                       inputs=hashes or input_hashes(recipe))
 
 
 def is_up_to_date(output: Path | str, key: str) -> bool:
