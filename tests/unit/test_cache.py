@@ -93,3 +93,23 @@ def test_full_disk_keeps_going_and_leaves_no_partial_entry(tmp_path, caplog):
         assert not [p for p in disk.rglob("*") if p.is_file()]
         cache.put(key, b"small")
         assert cache.get(key) == b"small"
+
+
+def test_job_key_follows_content_not_paths_and_changes_with_the_code(tmp_path, astronaut_png, monkeypatch):
+    import shutil
+
+    import vmsg.cache
+    from vmsg.pipeline import job_key
+    from vmsg.recipe import validate_recipe
+
+    copy = tmp_path / "same.png"
+    shutil.copy(astronaut_png, copy)
+    base = {"image": str(astronaut_png), "text": "こんにちは", "output": str(tmp_path / "a.mp4")}
+    key = job_key(validate_recipe(base, source="t"))
+    assert key == job_key(validate_recipe({**base, "image": str(copy), "output": str(tmp_path / "b.mp4")}, source="t"))
+    assert key != job_key(validate_recipe({**base, "text": "こんばんは"}, source="t"))
+    assert key != job_key(validate_recipe({**base, "render": {"fps": 30}}, source="t"))
+    copy.write_bytes(copy.read_bytes() + b"\0")
+    assert key != job_key(validate_recipe({**base, "image": str(copy)}, source="t"))
+    monkeypatch.setattr(vmsg.cache, "code_fingerprint", lambda: "edited-engine")
+    assert key != job_key(validate_recipe(base, source="t"))
