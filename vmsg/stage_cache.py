@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vmsg import artifacts
-from vmsg.cache import content_key
+from vmsg.cache import code_fingerprint, content_key
 from vmsg.recipe import Recipe
 from vmsg.report import RunReport, StageRecord
 from vmsg.store import write_bytes_atomic
@@ -75,7 +75,8 @@ class StageCache:
         self.versions[stage] = version
         section = {"synth": "voice"}.get(stage, stage)
         options = getattr(self.recipe, section).model_dump()
-        key = content_key(stage, engine=engine, version=version, options=options, inputs=self._inputs(stage))
+        key = content_key(stage, engine=engine, version=f"{version}+{code_fingerprint()}", options=options,
+                          inputs=self._inputs(stage))
         self.keys[stage] = key
         if stage in ("synth", "clone", "prosody"):
             self._speech_key = key
