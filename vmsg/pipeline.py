@@ -3,19 +3,22 @@ progress events for the CLI and a run report beside the output."""
 
 from __future__ import annotations
 
-import time
 import threading
-from concurrent.futures import Future
+import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vmsg.errors import InputError, VmsgError
 from vmsg.media.image import read_image
 from vmsg.recipe import Recipe
 from vmsg.report import RunReport, StageRecord, report_path_for, sha256_file
 from vmsg.store import check_writable
+
+if TYPE_CHECKING:
+    from vmsg.cache import CacheBackend
 
 
 STAGE_ORDER = ("segment", "synth", "clone", "prosody", "enhance", "mix", "render")
@@ -74,17 +77,63 @@ def check_inputs(recipe: Recipe) -> None:
     check_writable(Path(recipe.output))
 
 
+def input_hashes(recipe: Recipe, *, sha: Callable[[Any], str] = sha256_file) -> dict[str, Any]:
+    """sha256 of every input file the recipe reads (what a content key must cover)."""
+    hashes: dict[str, Any] = {"image": sha(recipe.image)}
+    if recipe.mix.bgm:
+        hashes["bgm"] = sha(recipe.mix.bgm)
+    if recipe.clone is not None:
+        hashes["references"] = [sha(r) for r in recipe.clone.references]
+    if Path(recipe.segment.background).is_file():
+        hashes["background"] = sha(recipe.segment.background)
+    return hashes
+
+
+def job_key(recipe: Recipe, hashes: dict[str, Any] | None = None) -> str:
+    """The content key of a whole render: everything that shapes the video except where it goes.
+
+    Cheap (no engine is loaded), so a batch can tell up-to-date outputs apart in milliseconds;
+    engine code and package versions enter through `code_fingerprint` (stage keys name engine versions).
+    """
+    from vmsg import __version__
+    from vmsg.cache import code_fingerprint, content_key
+
+    options = recipe.model_dump(exclude={"output", "image"})
+    options["mix"].pop("bgm", None)
+    if options.get("clone"):
+        options["clone"].pop("references", None)
+    return content_key("job", engine=None, version=f"{__version__}+{code_fingerprint()}", options=options,
+                       inputs=hashes or input_hashes(recipe))
+
+
+def is_up_to_date(output: Path | str, key: str) -> bool:
+    """True when `output` exists, its run report names `key`, and the file still has the recorded sha256."""
+    import json
+
+    output = Path(output)
+    try:
+        video = json.loads(report_path_for(output).read_text(encoding="utf-8"))["outputs"]["video"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if video.get("content_hash") != key or not output.is_file() or output.stat().st_size != video.get("bytes"):
+        return False
+    return sha256_file(output) == video.get("sha256")
+
+
 def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink | None = None,
-               presign: int | None = None) -> RunReport:
+               presign: int | None = None, cache: CacheBackend | None = None) -> RunReport:
     """Render `recipe` to its output mp4 and write the run report; returns the report.
 
     s3:// inputs or output go through vmsg.remote.run_staged (download, render, upload);
-    `presign` (seconds) adds a presigned URL of an s3:// output to the report.
+    `presign` (seconds) adds a presigned URL of an s3:// output to the report. With a
+    `cache`, every stage result is looked up by its content key first and stored after
+    it is computed; an unchanged recipe copies the cached video.
     """
     from vmsg.remote import has_remote, run_staged
 
     if has_remote(recipe) or presign is not None:
-        return run_staged(recipe, source=source, on_event=on_event, presign=presign)
+        return run_staged(recipe, source=source, on_event=on_event, presign=presign, cache=cache)
+    from vmsg.stage_cache import StageCache
     from vmsg.stages.clone import clone
     from vmsg.stages.mix import mix
     from vmsg.stages.prosody import prosody
@@ -99,12 +148,17 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     check_inputs(recipe)
     output = Path(recipe.output)
     report = RunReport(recipe=source, output=str(output))
-    report.inputs["image"] = {"path": recipe.image, "sha256": sha256_file(recipe.image)}
+    hashes = input_hashes(recipe)
+    report.inputs["image"] = {"path": recipe.image, "sha256": hashes["image"]}
     if recipe.mix.bgm:
-        report.inputs["bgm"] = {"path": recipe.mix.bgm, "sha256": sha256_file(recipe.mix.bgm)}
+        report.inputs["bgm"] = {"path": recipe.mix.bgm, "sha256": hashes["bgm"]}
     if recipe.clone is not None:
-        report.inputs["references"] = [{"path": r, "sha256": sha256_file(r)} for r in recipe.clone.references]
+        report.inputs["references"] = [{"path": r, "sha256": h} for r, h in zip(recipe.clone.references, hashes["references"])]
     report.inputs["text"] = recipe.text
+    key = job_key(recipe, hashes)
+    stages = StageCache(cache, recipe, hashes)
+    if cache is not None and stages.restore_video(key, output, report, emit):
+        return _finish(report, output, key, started)
 
     def step(stage: str, options: Any, fn: Callable[[], Any], engine_of: Callable[[Any], tuple[str | None, str | None]],
              attempts_of: Callable[[Any], list | None] = lambda _: None):
@@ -112,16 +166,21 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         t0 = time.perf_counter()
         dump = options.model_dump() if options else {}
         try:
-            result = fn()
+            result, cached = stages.run(stage, fn)
         except VmsgError as exc:
             _record_failure(report, output, stage, dump, exc, time.perf_counter() - t0)
             raise
         seconds = time.perf_counter() - t0
         engine, version = engine_of(result)
+        version = version or stages.versions.get(stage)
         attempts = attempts_of(result)
-        detail = {"attempts": attempts} if attempts else {}
+        detail: dict[str, Any] = {"attempts": attempts} if attempts else {}
+        if cache is not None:
+            detail.update({"cache": cached, "content_hash": stages.keys.get(stage)})
         report.stages.append(StageRecord(stage, engine, version, round(seconds, 3), dump, detail))
         note = {"fallback": _fallback_note(attempts)} if attempts else {}
+        if cache is not None:
+            note["cache"] = cached
         emit(Event(stage, "done", seconds, {"engine": engine, **note}))
         return result
 
@@ -145,12 +204,10 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     report.stages.sort(key=lambda r: STAGE_ORDER.index(r.stage) if r.stage in STAGE_ORDER else len(STAGE_ORDER))
     report.speech_seconds = round(speech.duration, 3)
     report.timeline_source = speech.timeline_source
-    report.outputs["video"] = {"path": str(output), "sha256": sha256_file(output), "bytes": output.stat().st_size,
-                               "seconds": round(soundtrack.duration, 3), **{k: v for k, v in facts.items() if k not in REPORT_ONLY}}
-    report.total_seconds = round(time.perf_counter() - started, 3)
-    report.status = "done"
-    report.outputs["report"] = str(report_path_for(output))
-    report.write(report_path_for(output))
+    report.outputs["video"] = {"seconds": round(soundtrack.duration, 3),
+                               **{k: v for k, v in facts.items() if k not in REPORT_ONLY}}
+    report = _finish(report, output, key, started)
+    stages.store_video(key, output, report)
     return report
 
 
@@ -173,3 +230,14 @@ def _record_failure(report: RunReport, output: Path, stage: str, options: dict, 
     report.error = scrub(str(exc))
     with contextlib.suppress(VmsgError, OSError):
         report.write(report_path_for(output))
+
+
+def _finish(report: RunReport, output: Path, key: str, started: float) -> RunReport:
+    """Record the output's hash and content key (what `--resume` checks) and write the report."""
+    report.outputs["video"] = {**report.outputs.get("video", {}), "path": str(output), "sha256": sha256_file(output),
+                               "bytes": output.stat().st_size, "content_hash": key}
+    report.total_seconds = round(time.perf_counter() - started, 3)
+    report.status = "done"
+    report.outputs["report"] = str(report_path_for(output))
+    report.write(report_path_for(output))
+    return report

@@ -105,7 +105,7 @@ def _copy_into_place(source: Path, final: Path) -> None:
 
 
 def run_staged(recipe: Recipe, *, source: str | None = None, on_event: Callable | None = None,
-               presign: int | None = None, workdir: Path | str | None = None) -> RunReport:
+               presign: int | None = None, workdir: Path | str | None = None, cache=None) -> RunReport:
     """Render `recipe` in a private temporary folder, then publish the video and its report."""
     from vmsg.pipeline import run_recipe
 
@@ -124,7 +124,7 @@ def run_staged(recipe: Recipe, *, source: str | None = None, on_event: Callable 
         name = parse_s3(final).name if is_s3(final) else Path(final).name
         staged_output = tmp / "out" / name
         local = local.model_copy(update={"output": str(staged_output)})
-        report = run_recipe(local, source=source, on_event=on_event)
+        report = run_recipe(local, source=source, on_event=on_event, cache=cache)
 
         _emit(on_event, "publish", "start")
         started = time.perf_counter()

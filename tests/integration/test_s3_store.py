@@ -174,3 +174,18 @@ def test_cli_render_output_flag_takes_an_s3_uri_and_presigns(s3, endpoint, tmp_p
     stored = json.loads(s3.download(f"s3://{BUCKET}/cli-ok/out.report.json", tmp_path / "r.json").read_text())
     assert httpx.get(stored["outputs"]["video"]["presigned_url"]).status_code == 200
     assert S3_ENV["AWS_SECRET_ACCESS_KEY"] not in proc.stderr + proc.stdout
+
+
+@pytest.mark.slow
+def test_cli_render_reads_an_s3_portrait(s3, endpoint, tmp_path, astronaut_png):
+    s3.upload(astronaut_png, f"s3://{BUCKET}/cli-in/face.png")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"image: s3://{BUCKET}/cli-in/face.png\ntext: こんにちは。\noutput: out.mp4\n"
+                      "voice:\n  engine: openjtalk\nrender:\n  size: 256\n", encoding="utf-8")
+    env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": endpoint, "VMSG_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe), "--no-ledger"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    from vmsg.media.ffmpeg import probe
+
+    assert sorted(s["codec_type"] for s in probe(tmp_path / "out.mp4")["streams"]) == ["audio", "video"]

@@ -36,3 +36,10 @@ def build_options(model, **fields):
             else e["msg"].removeprefix("Value error, ") for e in exc.errors())
         raise UsageError(problems) from None
 
+JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help="worker processes (each loads the models once)")]
+ResumeOpt = Annotated[Optional[bool], typer.Option("--resume/--no-resume", help="skip jobs whose output exists and matches its content key")]
+CacheUrlOpt = Annotated[Optional[str], typer.Option("--cache-url", help="shared cache: redis://host:port/db (default: the local folder VMSG_CACHE_DIR)")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="compute every stage, store nothing")]
+LedgerOpt = Annotated[Optional[str], typer.Option("--ledger", help="job ledger: postgresql://… or a SQLite file (default: VMSG_LEDGER_URL or ~/.local/state/vmsg/ledger.sqlite)")]
+NoLedgerOpt = Annotated[bool, typer.Option("--no-ledger", help="do not record jobs in the ledger")]
+ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="batch report (JSON, one entry per job)")]

@@ -1,9 +1,5 @@
-"""`vmsg jobs status ID…`: state, stage and percent of queued jobs.
-
-MERGE NOTE: `vmsg jobs list|show` live in vmsg/cli/jobs.py (issue 7 part A). There, attach this
-command to the existing group with `jobs_app.command("status")(status_command)` and drop
-"jobs_status" from COMMAND_MODULES; until then `register` below creates the `jobs` group.
-"""
+"""`vmsg jobs status ID…`: state, stage and percent of queued jobs (attached to the
+`vmsg jobs` group of vmsg/cli/jobs.py, beside `list` and `show`)."""
 
 from __future__ import annotations
 
@@ -53,8 +49,3 @@ def status_command(
         if not all(s["done"] for s in statuses):
             raise typer.Exit(75)
 
-
-def register(app: typer.Typer) -> None:
-    jobs_app = typer.Typer(name="jobs", help="Queued jobs: status.", no_args_is_help=True)
-    jobs_app.command("status")(status_command)
-    app.add_typer(jobs_app, name="jobs")

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from vmsg.cli.common import DeviceOpt, PresignOpt, QuietOpt, SetOpt, build_options
+from vmsg.cli.common import (CacheUrlOpt, DeviceOpt, JobsOpt, LedgerOpt, NoCacheOpt, NoLedgerOpt, PresignOpt, QuietOpt, ReportOpt,
+                             ResumeOpt, SetOpt, build_options)
 
 
 def render_command(
@@ -20,10 +21,17 @@ def render_command(
     fps: Annotated[Optional[int], typer.Option(help="25 or 30")] = None,
     size: Annotated[Optional[int], typer.Option(help="longest side in pixels")] = None,
     device: DeviceOpt = "auto",
+    jobs: JobsOpt = None,
+    resume: ResumeOpt = None,
+    cache_url: CacheUrlOpt = None,
+    no_cache: NoCacheOpt = False,
+    ledger: LedgerOpt = None,
+    no_ledger: NoLedgerOpt = False,
+    report: ReportOpt = None,
     presign: PresignOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Render RECIPES, or --image with --audio into -o."""
+    """Render RECIPES (all validated before any runs; --jobs N in parallel), or --image with --audio into -o."""
     from vmsg.errors import UsageError
 
     if image or audio:
@@ -45,35 +53,40 @@ def render_command(
         if len(recipes) > 1:
             raise UsageError("--output works with one recipe only")
         overrides.append(f"output={output if '://' in output else Path(output).resolve()}")
-    _render_recipes(recipes, overrides, quiet, presign)
+    from vmsg.batch import BatchSettings
+
+    settings = BatchSettings(workers=jobs or 1, resume=bool(resume), use_cache=not no_cache, cache_url=cache_url,
+                             use_ledger=not no_ledger, ledger_url=ledger, presign=presign)
+    _render_recipes(recipes, overrides, settings, report, quiet)
 
 
-def _render_recipes(paths: list[Path], overrides: list[str], quiet: bool, presign: int | None = None) -> None:
-    from vmsg.cli.output import done, progress_sink, stderr
-    from vmsg.errors import VmsgError
-    from vmsg.pipeline import check_inputs, run_recipe
-    from vmsg.recipe import load_recipe
+def _render_recipes(paths: list[Path], overrides: list[str], settings, report_path: Optional[Path], quiet: bool) -> None:
+    from vmsg.batch import jobs_from_recipes, recorded, validate_jobs
+    from vmsg.cli.batch import execute
+    from vmsg.cli.output import done, progress_sink
+    from vmsg.pipeline import is_up_to_date, run_recipe
 
-    loaded = [(p, load_recipe(p, overrides=overrides)) for p in paths]
-    for _, recipe in loaded:
-        check_inputs(recipe)
-    if len(loaded) == 1:
-        path, recipe = loaded[0]
-        report = run_recipe(recipe, source=str(path), on_event=progress_sink(quiet), presign=presign)
-        done(f"wrote {recipe.output} ({report.outputs['video']['seconds']:.2f} s) in {report.total_seconds:.1f} s",
-             quiet, output=recipe.output, report=report.outputs.get("report"))
+    planned = jobs_from_recipes(paths, overrides)
+    validate_jobs(planned)
+    if len(planned) > 1 or report_path is not None:
+        execute(planned, settings, report_path, quiet)
         return
-    failed = 0
-    for path, recipe in loaded:
-        try:
-            run_recipe(recipe, source=str(path), on_event=progress_sink(quiet), presign=presign)
-            done(f"{path}: wrote {recipe.output}", quiet, recipe=str(path), output=recipe.output)
-        except VmsgError as exc:
-            failed += 1
-            stderr.print(f"[red]✗[/] {path}: {exc}")
-    done(f"{len(loaded) - failed} done, {failed} failed", quiet, done=len(loaded) - failed, failed=failed)
-    if failed:
-        raise typer.Exit(1)
+    job = planned[0]
+    if settings.resume and is_up_to_date(job.recipe.output, job.key):
+        done(f"{job.recipe.output} is up to date", quiet, output=job.recipe.output, status="skipped")
+        return
+    cache = None
+    if settings.use_cache:
+        from vmsg.cache import open_cache
+
+        cache = open_cache(settings.cache_url)
+        cache.check()
+    with recorded(job, settings) as on_stage:
+        sink = progress_sink(quiet)
+        report = run_recipe(job.recipe, source=job.source, on_event=lambda e: (on_stage(e), sink(e)), cache=cache,
+                            presign=settings.presign)
+    done(f"wrote {job.recipe.output} ({report.outputs['video']['seconds']:.2f} s) in {report.total_seconds:.1f} s",
+         quiet, output=job.recipe.output, report=report.outputs.get("report"))
 
 
 def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, device: str, quiet: bool) -> None:

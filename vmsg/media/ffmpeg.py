@@ -13,6 +13,9 @@ from typing import Any
 from vmsg.errors import BackendError, InputError
 
 
+WRITE_FAILURES = ("Error writing trailer", "No space left on device", "Error closing file")
+
+
 @functools.cache
 def ffmpeg_binary() -> str:
     found = shutil.which("ffmpeg")
@@ -40,6 +43,12 @@ def run_ffmpeg(args: list[str], *, what: str) -> None:
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
         raise BackendError(f"ffmpeg failed while {what}: {tail or 'exit code ' + str(proc.returncode)}")
+    if any(marker in proc.stderr for marker in WRITE_FAILURES):
+        # ffmpeg exits 0 when the disk fills while it writes the trailer: the file is truncated, never rename it.
+        from vmsg.errors import StorageError
+
+        tail = "\n".join(proc.stderr.strip().splitlines()[-3:])
+        raise StorageError(f"ffmpeg could not finish writing while {what}: {tail}")
 
 
 @functools.cache
