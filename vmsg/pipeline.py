@@ -37,8 +37,10 @@ def check_inputs(recipe: Recipe) -> None:
     """Fail before any work when an input is missing or the output cannot be written."""
     if not Path(recipe.image).is_file():
         raise InputError(f"image {recipe.image}: file not found")
-    if recipe.mix.bgm and not Path(recipe.mix.bgm).is_file():
-        raise InputError(f"background music {recipe.mix.bgm}: file not found")
+    if recipe.mix.bgm:
+        from vmsg.backends.mix.library import resolve
+
+        resolve(recipe.mix.bgm)
     if recipe.clone is not None:
         for ref in recipe.clone.references:
             if not Path(ref).is_file():
@@ -51,8 +53,9 @@ def check_inputs(recipe: Recipe) -> None:
 def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink | None = None) -> RunReport:
     """Render `recipe` to its output mp4 and write the run report; returns the report."""
     from vmsg.stages.clone import clone
+    from vmsg.stages.enhance import enhance
     from vmsg.stages.mix import mix
-    from vmsg.stages.prosody import prosody
+    from vmsg.stages.prosody import prosody, split_native
     from vmsg.stages.render import render
     from vmsg.stages.segment import segment
     from vmsg.stages.synth import synth
@@ -66,7 +69,10 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     report = RunReport(recipe=source, output=str(output))
     report.inputs["image"] = {"path": recipe.image, "sha256": sha256_file(recipe.image)}
     if recipe.mix.bgm:
-        report.inputs["bgm"] = {"path": recipe.mix.bgm, "sha256": sha256_file(recipe.mix.bgm)}
+        from vmsg.backends.mix.library import resolve
+
+        bgm_path = resolve(recipe.mix.bgm)[0]
+        report.inputs["bgm"] = {"spec": recipe.mix.bgm, "path": str(bgm_path), "sha256": sha256_file(bgm_path)}
     if recipe.clone is not None:
         report.inputs["references"] = [{"path": r, "sha256": sha256_file(r)} for r in recipe.clone.references]
     report.inputs["text"] = recipe.text
@@ -84,12 +90,20 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     image = read_image(recipe.image)
     cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
                   lambda c: (c.meta.get("engine"), c.meta.get("engine_version")))
-    speech = step("synth", recipe.voice, lambda: synth(recipe.text, recipe.voice),
+    # Prosody the TTS engine can apply itself goes into synthesis ("native"); the rest is post-processed.
+    native, post_prosody, prosody_paths = split_native(recipe.prosody, recipe.voice.engine, recipe.voice.speed)
+    voice = recipe.voice.model_copy(update={"speed": native.pop("speed")}) if "speed" in native else recipe.voice
+    speech = step("synth", voice, lambda: synth(recipe.text, voice, native=native),
                   lambda s: (s.meta.get("engine"), s.meta.get("engine_version")))
     if recipe.clone is not None:
         speech = step("clone", recipe.clone, lambda: clone(speech, recipe.clone), lambda s: (recipe.clone.engine, None))
-    if not recipe.prosody.is_neutral:
-        speech = step("prosody", recipe.prosody, lambda: prosody(speech, recipe.prosody), lambda s: (recipe.prosody.engine, None))
+    if not post_prosody.is_neutral:
+        speech = step("prosody", post_prosody, lambda: prosody(speech, post_prosody), lambda s: (recipe.prosody.engine, None))
+    elif prosody_paths:
+        report.stages.append(StageRecord("prosody", f"native:{recipe.voice.engine}", None, 0.0, recipe.prosody.model_dump()))
+    if prosody_paths:
+        report.stages[-1].detail["prosody_path"] = prosody_paths
+    speech = step("enhance", recipe.enhance, lambda: enhance(speech, recipe.enhance), lambda s: ("enhance", None))
     soundtrack = step("mix", recipe.mix, lambda: mix(speech, recipe.mix), lambda s: (recipe.mix.engine, None))
     facts = step("render", recipe.render, lambda: render(cutout.composite, soundtrack, output, recipe.render),
                  lambda f: (f["engine"], f["engine_version"]))

@@ -17,11 +17,12 @@ class SynthOptions(StageOptions):
     device: DeviceName = "auto"
 
 
-def synth(text: str, options: SynthOptions | None = None) -> Speech:
+def synth(text: str, options: SynthOptions | None = None, *, native: dict[str, float] | None = None) -> Speech:
+    """`native`: extra prosody keywords for engines that apply them while synthesising (see stages.prosody)."""
     options = options or SynthOptions()
     clean = normalize_text(text)
     engine = SPEECH_ENGINES.instance(SPEECH_ENGINES.check(options.engine), device=options.device)
-    speech = engine.synthesize(text=clean, voice=options.voice, speed=options.speed)
+    speech = engine.synthesize(text=clean, voice=options.voice, speed=options.speed, **(native or {}))
     return speech.with_audio(speech.samples, engine_version=engine.version, text=clean)
 
 

@@ -35,7 +35,7 @@ class SimpleMixer:
             bed = bed * np.float32(_level_ratio(speech, bed, options.music_gain_db))
             bed = apply_fades(bed, rate, options.fade_in, options.fade_out)
             out = out + bed
-        out = normalize_loudness(out, rate, target_lufs=options.target_lufs, true_peak_db=options.true_peak_db)
+        out = normalize_loudness(out, rate, target_lufs=options.effective_lufs, true_peak_db=options.true_peak_db)
         shift = lead / rate
         timeline = tuple(Phoneme(p.symbol, p.start + shift, p.end + shift) for p in voice.timeline)
         if lead:
