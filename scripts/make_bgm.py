@@ -12,6 +12,7 @@ track loops without a seam. Same script, same files (fixed seeds).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,7 @@ def add(buf: np.ndarray, sig: np.ndarray, at: int) -> None:
         rest = rest[k:]
 
 
+@functools.cache
 def tone(freq: float, seconds: float, *, harmonics: int, decay: float, attack: float = 0.005,
          bright: float = 1.5, sustain: float = 0.0) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
@@ -90,6 +92,7 @@ def tone(freq: float, seconds: float, *, harmonics: int, decay: float, attack: f
     return (wave * env * release).astype(np.float32)
 
 
+@functools.cache
 def pad_tone(freq: float, seconds: float) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
     wave = sum(np.sin(2 * np.pi * freq * d * t) for d in (0.997, 1.0, 1.003)) / 3

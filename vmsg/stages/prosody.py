@@ -108,8 +108,8 @@ def prosody(speech: Speech, options: ProsodyOptions | None = None) -> Speech:
     if e["pitch"] != 0.0 or e["speed"] != 1.0 or e["intonation"] != 1.0:
         engine = PROSODY_ENGINES.instance(PROSODY_ENGINES.check(options.engine), device=options.device)
         out = engine.apply(speech=out, pitch_semitones=e["pitch"], speed=e["speed"], intonation=e["intonation"])
-    if e["energy"] != 1.0:
-        out = out.with_audio(scale_energy(out.samples, out.sample_rate, e["energy"]))
+    # scale_energy also limits; resynthesis (WORLD) can overshoot full scale, so limit in any case.
+    out = out.with_audio(scale_energy(out.samples, out.sample_rate, e["energy"]))
     applied = {k: v for k, v in e.items() if v != (0.0 if k == "pitch" else 1.0)}
     path = {**speech.meta.get("prosody_path", {}), **{k: "post" for k in applied}}
     return out.with_audio(out.samples, prosody_applied=applied, prosody_path=path)
@@ -119,4 +119,4 @@ def scale_energy(samples: np.ndarray, rate: int, factor: float) -> np.ndarray:
     """Scale the level; a look-ahead true-peak limiter keeps peaks under −1 dBTP (no clipping)."""
     from vmsg.media.dynamics import limit
 
-    return limit(samples * np.float32(factor), rate, ceiling_db=ENERGY_CEILING_DB)
+    return limit(samples * np.float32(factor) if factor != 1.0 else samples, rate, ceiling_db=ENERGY_CEILING_DB)

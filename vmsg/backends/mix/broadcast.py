@@ -11,7 +11,7 @@ import numpy as np
 
 from vmsg.backends.mix.simple import apply_fades
 from vmsg.media.audio import resample, to_channels
-from vmsg.media.dynamics import duck_gain, energy_vad, loudness, normalize, timeline_vad
+from vmsg.media.dynamics import duck_gain, energy_vad, normalize_measured, timeline_vad
 from vmsg.types import Phoneme, Soundtrack, Speech
 
 
@@ -37,7 +37,8 @@ class BroadcastMixer:
             active = timeline_vad(voice.timeline, n_frames, offset_s=lead / rate)
         if music is None:
             return to_channels(speech, channels), None, active, lead
-        bed = to_channels(resample(music[0], music[1], rate), channels)
+        needed = int(np.ceil(total * music[1] / rate)) + int(options.loop_crossfade * music[1]) + 64
+        bed = to_channels(resample(music[0][:needed], music[1], rate), channels)
         bed = loop_to_length(bed, total, int(options.loop_crossfade * rate))
         bed = bed * np.float32(_bed_ratio(speech, active, bed, options.music_gain_db))
         if options.duck:
@@ -51,12 +52,12 @@ class BroadcastMixer:
         rate = options.sample_rate
         speech, bed, _, lead = self.stems(voice=voice, music=music, options=options)
         out = speech if bed is None else speech + bed
-        out = normalize(out, rate, target_lufs=options.effective_lufs, true_peak_db=options.true_peak_db)
+        out, level = normalize_measured(out, rate, target_lufs=options.effective_lufs, true_peak_db=options.true_peak_db)
         shift = lead / rate
         timeline = tuple(Phoneme(p.symbol, p.start + shift, p.end + shift) for p in voice.timeline)
         if lead and timeline:
             timeline = (Phoneme("sil", 0.0, shift), *timeline)
-        meta = {"mix_engine": self.name, "voice_offset": shift, "lufs": round(loudness(out, rate), 2)}
+        meta = {"mix_engine": self.name, "voice_offset": shift, "lufs": round(level, 2)}
         return Soundtrack(out, rate, timeline, voice.timeline_source, meta)
 
 
