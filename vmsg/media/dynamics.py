@@ -120,11 +120,11 @@ def limit(x: np.ndarray, rate: int, *, ceiling_db: float = -1.0, attack_ms: floa
     return out.astype(np.float32)
 
 
-def normalize(x: np.ndarray, rate: int, *, target_lufs: float, true_peak_db: float, passes: int = 3) -> np.ndarray:
+def normalize(x: np.ndarray, rate: int, *, target_lufs: float, true_peak_db: float, passes: int = 6) -> np.ndarray:
     return normalize_measured(x, rate, target_lufs=target_lufs, true_peak_db=true_peak_db, passes=passes)[0]
 
 
-def normalize_measured(x: np.ndarray, rate: int, *, target_lufs: float, true_peak_db: float, passes: int = 3
+def normalize_measured(x: np.ndarray, rate: int, *, target_lufs: float, true_peak_db: float, passes: int = 6
                        ) -> tuple[np.ndarray, float]:
     """Gain to `target_lufs` with the true peak limited to `true_peak_db`.
 
