@@ -151,3 +151,12 @@ def test_native_split_gives_openjtalk_speed_and_pitch_and_keeps_the_rest_for_pos
 def test_out_of_range_values_are_refused(field, value):
     with pytest.raises(ValidationError):
         ProsodyOptions(**{field: value})
+
+
+def test_nan_speech_is_refused(voice):
+    from vmsg.errors import InputError
+
+    bad = voice.samples.copy()
+    bad[3] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        prosody(voice.with_audio(bad), ProsodyOptions(speed=1.1))

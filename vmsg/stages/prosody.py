@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from vmsg.backends.prosody import PROSODY_ENGINES
+from vmsg.errors import InputError
 from vmsg.stages.options import DeviceName, StageOptions
 from vmsg.types import Speech
 
@@ -103,6 +104,8 @@ def prosody(speech: Speech, options: ProsodyOptions | None = None) -> Speech:
     options = options or ProsodyOptions()
     if options.is_neutral:
         return speech
+    if speech.samples.size == 0 or not np.isfinite(speech.samples).all():
+        raise InputError("speech for prosody: empty, or contains NaN or infinite samples")
     e = options.effective()
     out = retime_pauses(speech, comma=options.comma_pause, sentence=options.sentence_pause)
     if e["pitch"] != 0.0 or e["speed"] != 1.0 or e["intonation"] != 1.0:
