@@ -160,3 +160,12 @@ def test_nan_speech_is_refused(voice):
     bad[3] = np.nan
     with pytest.raises(InputError, match="NaN"):
         prosody(voice.with_audio(bad), ProsodyOptions(speed=1.1))
+
+
+def test_long_speech_is_stretched_in_parallel_pieces_and_the_timeline_follows():
+    """Over 16 s the audio is cut at quiet points and stretched piece by piece."""
+    long = speech_like(words=34)
+    assert long.duration > 20.0
+    out = prosody(long, ProsodyOptions(speed=1.3))
+    assert out.duration == pytest.approx(long.duration / 1.3, rel=0.02)
+    assert_timeline_matches(out)
