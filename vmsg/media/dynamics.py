@@ -48,16 +48,33 @@ def _envelope_peak(x: np.ndarray, oversample: bool, floor: float = 0.0) -> np.nd
     if not hot.any():
         return mono_abs
     out = mono_abs.copy()
+    if hot.mean() > 0.3:  # mostly loud: one pass over everything is cheaper than many pieces
+        return np.maximum(out, _oversampled_peak(x, 0, n)[:n])
     edges = np.flatnonzero(np.diff(np.concatenate([[0], hot.astype(np.int8), [0]])))
     for b0, b1 in zip(edges[::2], edges[1::2]):
         a, b = b0 * BLOCK, min(n, b1 * BLOCK)
         lo, hi = max(0, a - CONTEXT), min(n, b + CONTEXT)
-        seg_x = x[lo:hi] if x.ndim == 1 else np.ascontiguousarray(x[lo:hi].T)
-        up = resample_poly(seg_x, OVERSAMPLE, 1, axis=-1)
-        up_abs = _abs_peak(up if up.ndim == 1 else up.T)
-        seg = up_abs[: (hi - lo) * OVERSAMPLE].reshape(hi - lo, OVERSAMPLE).max(axis=1)
+        seg = _oversampled_peak(x, lo, hi)
         out[a:b] = np.maximum(out[a:b], seg[a - lo : b - lo])
     return out
+
+
+@functools.cache
+def _interpolator() -> np.ndarray:
+    """The 4x low-pass scipy's resample_poly designs by default (Kaiser, β = 5), made once."""
+    from scipy.signal import firwin
+
+    return firwin(2 * 10 * OVERSAMPLE + 1, 1.0 / OVERSAMPLE, window=("kaiser", 5.0)).astype(np.float32)
+
+
+def _oversampled_peak(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Per input sample, the largest |value| among its 4 oversampled points (x[lo:hi])."""
+    from scipy.signal import resample_poly
+
+    seg = x[lo:hi] if x.ndim == 1 else np.ascontiguousarray(x[lo:hi].T)
+    up = resample_poly(seg, OVERSAMPLE, 1, axis=-1, window=_interpolator())
+    up_abs = _abs_peak(up if up.ndim == 1 else up.T)
+    return up_abs[: (hi - lo) * OVERSAMPLE].reshape(hi - lo, OVERSAMPLE).max(axis=1)
 
 
 @functools.cache
@@ -107,7 +124,7 @@ def limit(x: np.ndarray, rate: int, *, ceiling_db: float = -1.0, attack_ms: floa
     ceiling = 10 ** ((ceiling_db - LIMITER_MARGIN_DB) / 20.0)
     peak = _envelope_peak(x, true_peak, floor=ceiling * 10 ** (-4 / 20))
     if float(peak.max()) <= ceiling:
-        return x.astype(np.float32, copy=False)
+        return x if x.dtype == np.float32 else x.astype(np.float32)
     need = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
     attack = max(1, int(rate * attack_ms / 1000.0))
     release = max(attack, int(rate * release_ms / 1000.0))
@@ -137,7 +154,11 @@ def normalize_measured(x: np.ndarray, rate: int, *, target_lufs: float, true_pea
     for _ in range(passes):
         if not np.isfinite(level) or abs(level - target_lufs) < 0.05:
             break
-        out = limit(out * np.float32(10 ** ((target_lufs - level) / 20.0)), rate, ceiling_db=true_peak_db)
+        gained = out * np.float32(10 ** ((target_lufs - level) / 20.0))
+        out = limit(gained, rate, ceiling_db=true_peak_db)
+        if out is gained:  # the limiter had nothing to do: loudness moved by exactly the gain
+            level = target_lufs
+            break
         level = loudness(out, rate)
     return out, level
 

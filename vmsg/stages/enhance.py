@@ -1,7 +1,8 @@
 """enhance: the voice prepared for lip-sync and delivery, between prosody and mix.
 
 Noise reduction (noisereduce, spectral gating against the noise heard in the
-pauses; skipped when there is under 0.25 s of pause to learn it from), a high-pass against rumble, a
+pauses; skipped when there is under 0.25 s of pause to learn it from, or when
+that noise is under −60 dBFS, as in clean TTS output), a high-pass against rumble, a
 gentle presence lift where consonants live, edge silence trimmed to a fixed
 padding (the timeline moves with it, so the mouth still opens on the first
 syllable), then loudness to a target with a true-peak limiter.
@@ -22,6 +23,8 @@ MIN_NOISE_S = 0.25
 
 class EnhanceOptions(StageOptions):
     denoise: float = Field(0.5, ge=0.0, le=1.0, description="noise reduction strength (0 = off)")
+    denoise_floor_db: float = Field(-60.0, ge=-120.0, le=0.0,
+                                    description="denoise only when the noise heard in the pauses is louder than this")
     highpass_hz: float = Field(80.0, ge=0.0, le=400.0, description="high-pass corner (0 = off)")
     presence_db: float = Field(2.0, ge=-6.0, le=9.0, description="peaking EQ gain at presence_hz (0 = off)")
     presence_hz: float = Field(3500.0, ge=1000.0, le=8000.0)
@@ -43,7 +46,8 @@ def enhance(speech: Speech, options: EnhanceOptions | None = None) -> Speech:
     steps = []
     if options.denoise > 0 and np.any(x):
         profile = noise_profile(speech)
-        if profile.size >= int(MIN_NOISE_S * rate):
+        floor = rms_db(profile)
+        if profile.size >= int(MIN_NOISE_S * rate) and floor > options.denoise_floor_db:
             x = denoise(x, rate, options.denoise, profile)
             steps.append("denoise")
     if options.highpass_hz > 0:
@@ -62,6 +66,10 @@ def enhance(speech: Speech, options: EnhanceOptions | None = None) -> Speech:
         out = out.with_audio(normalize(out.samples, rate, target_lufs=options.target_lufs, true_peak_db=options.true_peak_db))
         steps.append("loudness")
     return out.with_audio(out.samples, enhance_steps=steps)
+
+
+def rms_db(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-20)) if x.size else -200.0
 
 
 def noise_profile(speech: Speech) -> np.ndarray:
