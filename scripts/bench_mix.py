@@ -9,6 +9,7 @@ done beforehand); the cold first call is reported on its own row.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,9 +35,20 @@ def message(seconds: float):
     return Speech(np.tile(samples, reps), 24000, timeline, "engine", {"text": one.meta.get("text", "")})
 
 
-def timed(fn):
-    start = time.perf_counter()
+CPU: dict[str, float] = {}
+
+
+def cpu_now() -> float:
+    """CPU seconds of this process and its finished children (ffmpeg): on a shared,
+    overloaded machine this is the figure that does not depend on the neighbours."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def timed(fn, name: str = ""):
+    start, cpu = time.perf_counter(), cpu_now()
     result = fn()
+    CPU[name] = cpu_now() - cpu
     return result, time.perf_counter() - start
 
 
@@ -53,11 +65,11 @@ def run(quick: bool = False) -> list[dict]:
     _, cold = timed(lambda: mix(enhance(prosody(speech, typical)), mix_options))
     rows = [{"name": "prosody+enhance+mix, cold (first call, imports)", "seconds": round(cold, 3),
              "rtf": round(cold / seconds, 4), "note": f"{seconds:.0f} s message"}]
-    shaped, t_prosody = timed(lambda: prosody(speech, typical))
-    clean, t_enhance = timed(lambda: enhance(shaped))
-    _, t_mix = timed(lambda: mix(clean, mix_options))
-    _, t_fast = timed(lambda: mix(enhance(speech, EnhanceOptions(denoise=0.0)), mix_options))
-    _, t_world = timed(lambda: prosody(speech, ProsodyOptions(intonation=1.3)))
+    shaped, t_prosody = timed(lambda: prosody(speech, typical), "prosody")
+    clean, t_enhance = timed(lambda: enhance(shaped), "enhance")
+    _, t_mix = timed(lambda: mix(clean, mix_options), "mix")
+    _, t_fast = timed(lambda: mix(enhance(speech, EnhanceOptions(denoise=0.0)), mix_options), "fast")
+    _, t_world = timed(lambda: prosody(speech, ProsodyOptions(intonation=1.3)), "world")
     total = t_prosody + t_enhance + t_mix
     note = f"{seconds:.0f} s at 24 kHz"
     rows += [
@@ -74,6 +86,11 @@ def run(quick: bool = False) -> list[dict]:
         {"name": "prosody intonation 1.3 (WORLD analysis + resynthesis)", "seconds": round(t_world, 3),
          "rtf": round(t_world / seconds, 4), "note": "only when intonation != 1"},
     ]
+    for row, key in zip(rows[1:], ("prosody", "enhance", "mix", None, "fast", "world")):
+        cpu = CPU["prosody"] + CPU["enhance"] + CPU["mix"] if key is None else CPU[key]
+        row["note"] = f"{row['note']}; cpu {cpu:.2f} s"
+    load = os.getloadavg()[0]
+    rows.append({"name": "machine load average (1 min) during the run", "seconds": 0.0, "note": f"{load:.1f} on {os.cpu_count()} cores"})
     return rows
 
 

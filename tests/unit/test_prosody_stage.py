@@ -46,6 +46,10 @@ def test_pitch_shift_keeps_formants(voice):
     out = prosody(voice, ProsodyOptions(pitch=7.0))
     moved = abs(np.log(centroid(out.samples) / centroid(voice.samples)))
     assert moved < 0.35 * np.log(2 ** (7 / 12))
+    # Downward, Rubber Band's R2 engine keeps the formants only in part; the world engine keeps them.
+    down = prosody(voice, ProsodyOptions(pitch=-7.0, engine="world"))
+    assert abs(np.log(centroid(down.samples) / centroid(voice.samples))) < 0.35 * np.log(2 ** (7 / 12))
+    assert abs(semitones(down.samples, voice.samples, voice.sample_rate) + 7.0) <= 0.2
 
 
 @pytest.mark.parametrize("speed", [0.8, 1.5])

@@ -36,3 +36,20 @@ class RubberBandProsody:
             timeline = speech.timeline
         meta = {**speech.meta, "prosody_engine": self.name, "prosody_methods": methods}
         return replace(speech, samples=samples, timeline=timeline, meta=meta)
+
+
+class WorldProsody(RubberBandProsody):
+    """Pitch (and intonation) through WORLD whatever the values, tempo through Rubber Band.
+
+    Slower (WORLD analysis is ~0.3 s per second of audio), but the spectral envelope
+    is kept exactly, also on large downward shifts where Rubber Band's formant
+    preservation is only partial (docs/audio.md)."""
+
+    name: ClassVar[str] = "world"
+    version = "world-pyworld-0.3.5"
+
+    def apply(self, *, speech: Speech, pitch_semitones: float, speed: float, intonation: float = 1.0) -> Speech:
+        if abs(pitch_semitones) > 1e-6 and abs(intonation - 1.0) <= 1e-6:
+            intonation = 1.0 + 1e-5  # routes the pitch shift through WORLD (an F0 scale of 1.00001 is inaudible)
+        out = super().apply(speech=speech, pitch_semitones=pitch_semitones, speed=speed, intonation=intonation)
+        return replace(out, meta={**out.meta, "prosody_engine": self.name})
