@@ -40,8 +40,6 @@ def _envelope_peak(x: np.ndarray, oversample: bool, floor: float = 0.0) -> np.nd
     n = len(mono_abs)
     if not oversample or n < 8:
         return mono_abs
-    from scipy.signal import resample_poly
-
     nb = -(-n // BLOCK)
     padded = np.pad(mono_abs, (0, nb * BLOCK - n))
     hot = padded.reshape(nb, BLOCK).max(axis=1) > floor
