@@ -7,6 +7,7 @@ is mixed down to mono or duplicated up to stereo to match `channels`.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Literal
 
@@ -50,12 +51,22 @@ class MixOptions(StageOptions):
         return self.target_lufs if self.target_lufs is not None else PRESETS[self.preset]
 
 
+@functools.lru_cache(maxsize=4)
+def _decoded(path: str, mtime_ns: int, size: int) -> tuple[np.ndarray, int]:
+    """Decoded music, kept for the next job of a batch worker (keyed by path, mtime and size)."""
+    del mtime_ns, size
+    samples, rate = read_audio(Path(path), mono=False, what="background music")
+    samples.setflags(write=False)
+    return samples, rate
+
+
 def load_music(spec: str) -> tuple[np.ndarray, int, dict | None]:
     """(samples, rate, library entry or None); rejects short, silent, corrupt or NaN music."""
     from vmsg.backends.mix.library import resolve
 
     path, entry = resolve(spec)
-    samples, rate = read_audio(path, mono=False, what="background music")
+    stat = path.stat()
+    samples, rate = _decoded(str(path), stat.st_mtime_ns, stat.st_size)
     seconds = len(samples) / rate
     if seconds < MIN_MUSIC_SECONDS:
         raise InputError(f"background music {spec}: {seconds:.2f} s is shorter than {MIN_MUSIC_SECONDS:.0f} s")
