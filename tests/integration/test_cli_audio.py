@@ -139,3 +139,16 @@ def test_any_rate_and_channel_count_is_accepted(tmp_path):
     assert info.samplerate == 48000 and info.channels == 2
     x, rate = read_audio(out, mono=False)
     assert loudness(x, rate) == pytest.approx(-16.0, abs=0.5)
+
+
+def test_long_mix_to_ogg_is_written(tmp_path):
+    """70 s of stereo Vorbis in one libsndfile write crashes the process; written in blocks it works."""
+    voice = tmp_path / "long.wav"
+    long = speech_like(rate=16000, words=90)
+    assert long.duration > 60
+    write_speech(voice, long)
+    out = tmp_path / "long.ogg"
+    result = run("mix", voice, "-o", out, "--bgm", "calm_piano", "-q")
+    assert result.exit_code == 0, result.output
+    x, rate = read_audio(out, mono=False)
+    assert len(x) / rate == pytest.approx(long.duration + 0.9, abs=0.05)
