@@ -91,7 +91,9 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
                   lambda c: (c.meta.get("engine"), c.meta.get("engine_version")))
     # Prosody the TTS engine can apply itself goes into synthesis ("native"); the rest is post-processed.
-    native, post_prosody, prosody_paths = split_native(recipe.prosody, recipe.voice.engine, recipe.voice.speed)
+    # With cloning, everything is post-processed: the converter would undo a native pitch shift.
+    wanted = recipe.prosody if recipe.clone is None else recipe.prosody.model_copy(update={"path": "post"})
+    native, post_prosody, prosody_paths = split_native(wanted, recipe.voice.engine, recipe.voice.speed)
     voice = recipe.voice.model_copy(update={"speed": native.pop("speed")}) if "speed" in native else recipe.voice
     speech = step("synth", voice, lambda: synth(recipe.text, voice, native=native),
                   lambda s: (s.meta.get("engine"), s.meta.get("engine_version")))
