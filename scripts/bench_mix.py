@@ -75,7 +75,7 @@ def run(quick: bool = False) -> list[dict]:
     rows += [
         {"name": "prosody pitch+2 speed1.1 energy1.1 (rubberband, 2 pieces in parallel)", "seconds": round(t_prosody, 3),
          "rtf": round(t_prosody / seconds, 4), "note": note},
-        {"name": "enhance (denoise, high-pass, presence, trim, -16 LUFS/-1 dBTP)", "seconds": round(t_enhance, 3),
+        {"name": "enhance (high-pass, presence, trim, -16 LUFS/-1 dBTP; denoise skipped: clean TTS)", "seconds": round(t_enhance, 3),
          "rtf": round(t_enhance / seconds, 4), "note": note},
         {"name": "mix calm_piano, ducking, -16 LUFS, 48 kHz stereo", "seconds": round(t_mix, 3),
          "rtf": round(t_mix / seconds, 4), "note": note},
