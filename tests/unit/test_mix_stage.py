@@ -147,3 +147,11 @@ def test_nan_voice_is_refused():
     bad[10] = np.inf
     with pytest.raises(InputError, match="NaN or infinite"):
         mix(voice.with_audio(bad))
+
+
+def test_silent_voice_gives_music_only_or_a_clear_error(music_file):
+    silent = Speech(np.zeros(24000 * 3, np.float32), 24000)
+    with pytest.raises(InputError, match="silent and there is no music"):
+        mix(silent)
+    track = mix(silent, MixOptions(bgm=str(music_file)))
+    assert loudness(track.samples, RATE) == pytest.approx(-16.0, abs=0.5)

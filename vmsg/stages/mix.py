@@ -75,16 +75,18 @@ def load_music(spec: str) -> tuple[np.ndarray, int, dict | None]:
     return samples, rate, entry
 
 
-def _check_voice(speech: Speech) -> None:
+def _check_voice(speech: Speech, has_music: bool) -> None:
     if speech.samples.size == 0:
         raise InputError("voice to mix: contains no samples")
     if not np.isfinite(speech.samples).all():
         raise InputError("voice to mix: contains NaN or infinite samples")
+    if not has_music and float(np.max(np.abs(speech.samples))) < SILENT_PEAK:
+        raise InputError("voice to mix: is silent and there is no music (nothing to deliver)")
 
 
 def mix(speech: Speech, options: MixOptions | None = None) -> Soundtrack:
     options = options or MixOptions()
-    _check_voice(speech)
+    _check_voice(speech, bool(options.bgm))
     if speech.samples.ndim == 2:
         speech = speech.with_audio(speech.samples.mean(axis=1).astype(np.float32))
     music = None
