@@ -152,3 +152,16 @@ def test_long_mix_to_ogg_is_written(tmp_path):
     assert result.exit_code == 0, result.output
     x, rate = read_audio(out, mono=False)
     assert len(x) / rate == pytest.approx(long.duration + 0.9, abs=0.05)
+
+
+def test_video_without_sound_gets_the_music_alone(tmp_path):
+    video = tmp_path / "mute.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=3",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(video)], check=True)
+    out = tmp_path / "scored.mp4"
+    result = run("mix", "--video", video, "--bgm", "upbeat_pop", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    x, rate = read_audio(out, mono=False)
+    assert len(x) / rate == pytest.approx(3.0, abs=0.1)
+    assert loudness(x, rate) == pytest.approx(-16.0, abs=1.0)  # AAC at 3 s: a looser check than on wav
+    _fails(run("mix", "--video", video, "-o", tmp_path / "silent.mp4"), "is silent and there is no music")
