@@ -155,3 +155,24 @@ def test_silent_voice_gives_music_only_or_a_clear_error(music_file):
         mix(silent)
     track = mix(silent, MixOptions(bgm=str(music_file)))
     assert loudness(track.samples, RATE) == pytest.approx(-16.0, abs=0.5)
+
+
+def test_loops_keep_the_beat():
+    """A 3.3 s beat (a hit every 0.5 s) looped to 12 s: the hits stay 0.5 s apart
+    across the joints, because the loop jumps back at a point where the pattern repeats."""
+    from scipy.signal import find_peaks
+
+    from vmsg.backends.mix.broadcast import loop_point
+    from vmsg.media.dynamics import frame_rms_db
+
+    rate = 8000
+    t = np.arange(int(3.3 * rate)) / rate
+    hits = np.exp(-((t % 0.5) / 0.03)) * np.sin(2 * np.pi * 300 * t)
+    music = (0.5 * hits + 0.05 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)
+    cut = loop_point(music, rate)
+    assert cut % int(0.5 * rate) < 0.02 * rate or cut % int(0.5 * rate) > 0.48 * rate
+    looped = loop_to_length(music[: cut + int(0.1 * rate)], 12 * rate, int(0.1 * rate))
+    env, _ = frame_rms_db(looped, rate)
+    peaks, _ = find_peaks(env, height=env.max() - 10, distance=20)
+    gaps = np.diff(peaks) * 0.01
+    assert np.all(np.abs(gaps - 0.5) < 0.03), gaps

@@ -39,7 +39,10 @@ class BroadcastMixer:
             return to_channels(speech, channels), None, active, lead
         needed = int(np.ceil(total * music[1] / rate)) + int(options.loop_crossfade * music[1]) + 64
         bed = to_channels(resample(music[0][:needed], music[1], rate), channels)
-        bed = loop_to_length(bed, total, int(options.loop_crossfade * rate))
+        crossfade = int(options.loop_crossfade * rate)
+        if len(bed) < total and crossfade:
+            bed = bed[: loop_point(bed, rate) + crossfade]
+        bed = loop_to_length(bed, total, crossfade)
         bed = bed * np.float32(_bed_ratio(speech, active, bed, options.music_gain_db))
         if options.duck:
             gain = duck_gain(active, total, rate, depth_db=options.duck_depth_db, attack_ms=options.duck_attack_ms,
@@ -72,6 +75,28 @@ def _bed_ratio(speech: np.ndarray, active: np.ndarray, bed: np.ndarray, gain_db:
     if voice_rms <= 0 or bed_rms <= 0:
         return 10 ** (gain_db / 20.0)
     return voice_rms / bed_rms * 10 ** (gain_db / 20.0)
+
+
+def loop_point(bed: np.ndarray, rate: int, match_s: float = 2.0, min_corr: float = 0.6) -> int:
+    """Where the music should jump back to its start: the position in its second half
+    whose next `match_s` seconds have the loudness pattern (beats, bars) most like the
+    first ones, so the loop keeps the rhythm. The whole length when nothing matches."""
+    from vmsg.media.dynamics import frame_rms_db
+
+    env, hop = frame_rms_db(bed, rate)
+    n = len(env)
+    k = min(int(match_s / 0.01), n // 4)
+    if k < 50:  # under 2 s of music: nothing to choose from
+        return len(bed)
+    head = env[:k] - env[:k].mean()
+    windows = np.lib.stride_tricks.sliding_window_view(env, k)[n // 2 : n - k + 1]
+    centred = windows - windows.mean(axis=1, keepdims=True)
+    denom = np.linalg.norm(centred, axis=1) * np.linalg.norm(head) + 1e-9
+    corr = centred @ head / denom
+    best = int(np.argmax(corr))
+    if corr[best] < min_corr:
+        return len(bed)
+    return min(len(bed), (n // 2 + best) * hop)
 
 
 def loop_to_length(bed: np.ndarray, n: int, crossfade: int) -> np.ndarray:
