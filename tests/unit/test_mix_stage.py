@@ -10,7 +10,7 @@ from vmsg.backends.mix.broadcast import BroadcastMixer, loop_to_length
 from vmsg.errors import InputError
 from vmsg.media.audio import true_peak_dbtp, write_audio
 from vmsg.media.dynamics import loudness
-from vmsg.stages.mix import MixOptions, mix
+from vmsg.stages.mix import MixOptions, load_music, mix
 from vmsg.types import Phoneme, Speech
 
 RATE = 48000
@@ -100,7 +100,7 @@ def test_stereo_file_loops_through_the_mixer_without_clicks(tmp_path):
     write_audio(path, np.stack([mono, -mono], axis=1), rate)
     voice = speech_like(rate=16000)
     options = MixOptions(bgm=str(path), duck=False, fade_in=0, fade_out=0)
-    _, bed, _, _ = BroadcastMixer().stems(voice=voice, music=mix.__globals__["load_music"](str(path))[:2], options=options)
+    _, bed, _, _ = BroadcastMixer().stems(voice=voice, music=load_music(str(path))[:2], options=options)
     steps = np.abs(np.diff(bed, axis=0)).max()
     expected = 2 * np.pi * 123.4 / RATE * np.abs(bed).max()  # the steepest slope of that sine at 48 kHz
     assert steps <= 1.1 * expected
