@@ -66,8 +66,10 @@ def check_inputs(recipe: Recipe) -> None:
         return check_remote_inputs(recipe)
     if not Path(recipe.image).is_file():
         raise InputError(f"image {recipe.image}: file not found")
-    if recipe.mix.bgm and not Path(recipe.mix.bgm).is_file():
-        raise InputError(f"background music {recipe.mix.bgm}: file not found")
+    if recipe.mix.bgm:
+        from vmsg.backends.mix.library import resolve
+
+        resolve(recipe.mix.bgm)
     if recipe.clone is not None:
         for ref in recipe.clone.references:
             if not Path(ref).is_file():
@@ -77,11 +79,19 @@ def check_inputs(recipe: Recipe) -> None:
     check_writable(Path(recipe.output))
 
 
+def resolve_bgm(spec: str) -> Path | str:
+    """The music file behind a library id or path; s3:// URIs stay as they are (staged elsewhere)."""
+    from vmsg.backends.mix.library import resolve
+    from vmsg.storage_uri import is_s3
+
+    return spec if is_s3(spec) else resolve(spec)[0]
+
+
 def input_hashes(recipe: Recipe, *, sha: Callable[[Any], str] = sha256_file) -> dict[str, Any]:
     """sha256 of every input file the recipe reads (what a content key must cover)."""
     hashes: dict[str, Any] = {"image": sha(recipe.image)}
     if recipe.mix.bgm:
-        hashes["bgm"] = sha(recipe.mix.bgm)
+        hashes["bgm"] = sha(resolve_bgm(recipe.mix.bgm))
     if recipe.clone is not None:
         hashes["references"] = [sha(r) for r in recipe.clone.references]
     if Path(recipe.segment.background).is_file():
@@ -135,8 +145,9 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         return run_staged(recipe, source=source, on_event=on_event, presign=presign, cache=cache)
     from vmsg.stage_cache import StageCache
     from vmsg.stages.clone import clone
+    from vmsg.stages.enhance import enhance
     from vmsg.stages.mix import mix
-    from vmsg.stages.prosody import prosody
+    from vmsg.stages.prosody import prosody, split_native
     from vmsg.stages.render import render
     from vmsg.stages.segment import segment
     from vmsg.stages.synth import synth
@@ -151,7 +162,7 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     hashes = input_hashes(recipe)
     report.inputs["image"] = {"path": recipe.image, "sha256": hashes["image"]}
     if recipe.mix.bgm:
-        report.inputs["bgm"] = {"path": recipe.mix.bgm, "sha256": hashes["bgm"]}
+        report.inputs["bgm"] = {"spec": recipe.mix.bgm, "path": str(resolve_bgm(recipe.mix.bgm)), "sha256": hashes["bgm"]}
     if recipe.clone is not None:
         report.inputs["references"] = [{"path": r, "sha256": h} for r, h in zip(recipe.clone.references, hashes["references"])]
     report.inputs["text"] = recipe.text
@@ -185,9 +196,17 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         return result
 
     image = read_image(recipe.image)
+    # Prosody the TTS engine can apply itself goes into synthesis ("native"); the rest is post-processed.
+    # With cloning or a voice fallback chain everything is post-processed: the converter would undo a
+    # native pitch shift, and a fallback engine may not take the same keywords.
+    post_only = recipe.clone is not None or bool(recipe.voice.fallback)
+    wanted = recipe.prosody.model_copy(update={"path": "post"}) if post_only else recipe.prosody
+    native, post_prosody, prosody_paths = split_native(wanted, recipe.voice.engine, recipe.voice.speed)
+    voice = recipe.voice.model_copy(update={"speed": native.pop("speed")}) if "speed" in native else recipe.voice
+    stages.extra_inputs["synth"] = {"native": native, "speed": voice.speed}
     # Synthesis (the longest stage) runs beside segmentation; segmentation stays in
     # this thread so a photo without a person still fails at once.
-    pending_speech = in_background(lambda: step("synth", recipe.voice, lambda: synth(recipe.text, recipe.voice),
+    pending_speech = in_background(lambda: step("synth", voice, lambda: synth(recipe.text, voice, native=native),
                                                 lambda s: (s.meta.get("engine"), s.meta.get("engine_version")),
                                                 lambda s: s.meta.get("attempts")))
     cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
@@ -195,8 +214,13 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     speech = pending_speech.result()
     if recipe.clone is not None:
         speech = step("clone", recipe.clone, lambda: clone(speech, recipe.clone), lambda s: (recipe.clone.engine, None))
-    if not recipe.prosody.is_neutral:
-        speech = step("prosody", recipe.prosody, lambda: prosody(speech, recipe.prosody), lambda s: (recipe.prosody.engine, None))
+    if not post_prosody.is_neutral:
+        speech = step("prosody", post_prosody, lambda: prosody(speech, post_prosody), lambda s: (recipe.prosody.engine, None))
+    elif prosody_paths:
+        report.stages.append(StageRecord("prosody", f"native:{recipe.voice.engine}", None, 0.0, recipe.prosody.model_dump()))
+    if prosody_paths:
+        report.stages[-1].detail["prosody_path"] = prosody_paths
+    speech = step("enhance", recipe.enhance, lambda: enhance(speech, recipe.enhance), lambda s: ("enhance", None))
     soundtrack = step("mix", recipe.mix, lambda: mix(speech, recipe.mix), lambda s: (recipe.mix.engine, None))
     facts = step("render", recipe.render, lambda: render(cutout.composite, soundtrack, output, recipe.render),
                  lambda f: (f["engine"], f["engine_version"]), lambda f: f.get("attempts"))

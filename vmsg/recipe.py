@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vmsg.errors import RecipeError
 from vmsg.stages.clone import CloneOptions
+from vmsg.stages.enhance import EnhanceOptions
 from vmsg.stages.mix import MixOptions
 from vmsg.stages.options import DeviceName
 from vmsg.stages.prosody import ProsodyOptions
@@ -41,6 +42,7 @@ class Recipe(BaseModel):
     voice: SynthOptions = Field(default_factory=SynthOptions)
     clone: CloneOptions | None = None
     prosody: ProsodyOptions = Field(default_factory=ProsodyOptions)
+    enhance: EnhanceOptions = Field(default_factory=EnhanceOptions)
     mix: MixOptions = Field(default_factory=MixOptions)
     render: RenderOptions = Field(default_factory=RenderOptions)
 
@@ -255,12 +257,19 @@ def _looks_like_path(value: str) -> bool:
     return "/" in value or value.lower().endswith(IMAGE_SUFFIXES)
 
 
+def _is_bgm_file(base: Path, value: str) -> bool:
+    """A bgm value is a file path unless it names a library track (and no such file exists)."""
+    from vmsg.backends.mix.library import looks_like_file, tracks
+
+    return looks_like_file(value) or (base / value).is_file() or value not in tracks()
+
+
 def resolve_paths(recipe: Recipe, base: Path) -> Recipe:
     """Make every file path in the recipe absolute, relative to `base` (the recipe's folder)."""
     updates: dict[str, Any] = {"image": _resolve(base, recipe.image), "output": _resolve(base, recipe.output)}
     if _looks_like_path(recipe.segment.background):
         updates["segment"] = recipe.segment.model_copy(update={"background": _resolve(base, recipe.segment.background)})
-    if recipe.mix.bgm:
+    if recipe.mix.bgm and _is_bgm_file(base, recipe.mix.bgm):
         updates["mix"] = recipe.mix.model_copy(update={"bgm": _resolve(base, recipe.mix.bgm)})
     if recipe.clone is not None:
         refs = [_resolve(base, r) for r in recipe.clone.references]

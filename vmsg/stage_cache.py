@@ -25,6 +25,7 @@ CODECS: dict[str, tuple[Callable[[Any], bytes], Callable[[bytes], Any]]] = {
     "synth": (artifacts.encode_speech, artifacts.decode_speech),
     "clone": (artifacts.encode_speech, artifacts.decode_speech),
     "prosody": (artifacts.encode_speech, artifacts.decode_speech),
+    "enhance": (artifacts.encode_speech, artifacts.decode_speech),
     "mix": (artifacts.encode_soundtrack, artifacts.decode_soundtrack),
 }
 
@@ -39,6 +40,8 @@ def engine_version(stage: str, recipe: Recipe) -> tuple[str, str]:
 
     if stage == "mix":
         return recipe.mix.engine, MIXERS.instance(MIXERS.check(recipe.mix.engine)).version
+    if stage == "enhance":
+        return "enhance", "enhance-1"
     registry, options = {
         "segment": (SEGMENTERS, recipe.segment),
         "synth": (SPEECH_ENGINES, recipe.voice),
@@ -56,8 +59,13 @@ class StageCache:
         self.keys: dict[str, str] = {}
         self.versions: dict[str, str] = {}
         self._speech_key: str | None = None
+        self.extra_inputs: dict[str, dict[str, Any]] = {}
+        """Per stage, what else shapes its result (e.g. prosody applied natively during synthesis)."""
 
     def _inputs(self, stage: str) -> dict[str, Any]:
+        return {**self._base_inputs(stage), **self.extra_inputs.get(stage, {})}
+
+    def _base_inputs(self, stage: str) -> dict[str, Any]:
         from vmsg.text import normalize_text
 
         if stage == "segment":
@@ -66,7 +74,7 @@ class StageCache:
             return {"text": normalize_text(self.recipe.text)}
         if stage == "clone":
             return {"speech": self._speech_key, "references": self.hashes.get("references")}
-        if stage == "prosody":
+        if stage in ("prosody", "enhance"):
             return {"speech": self._speech_key}
         return {"speech": self._speech_key, "bgm": self.hashes.get("bgm")}
 
@@ -78,7 +86,7 @@ class StageCache:
         key = content_key(stage, engine=engine, version=f"{version}+{code_fingerprint()}", options=options,
                           inputs=self._inputs(stage))
         self.keys[stage] = key
-        if stage in ("synth", "clone", "prosody"):
+        if stage in ("synth", "clone", "prosody", "enhance"):
             self._speech_key = key
         return key
 

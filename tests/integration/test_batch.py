@@ -90,7 +90,7 @@ def test_batch_renders_every_row_then_a_rerun_skips_them(env, capsys):
     for job in report["jobs"]:
         assert job["status"] == "done" and job["error"] is None
         assert job["engines"]["segment"].startswith("mediapipe-") and job["engines"]["synth"].startswith("pyopenjtalk")
-        assert {s["stage"] for s in job["stages"]} == {"segment", "synth", "mix", "render"}
+        assert {s["stage"] for s in job["stages"]} == {"segment", "synth", "enhance", "mix", "render"}
         run = json.loads((env / "out" / f"{job['name']}.report.json").read_text())
         assert_valid_video(Path(job["output"]), run["outputs"]["video"]["seconds"])
     segment_cache = [s["cache"] for job in report["jobs"] for s in job["stages"] if s["stage"] == "segment"]
@@ -181,7 +181,7 @@ def test_render_many_recipes_and_a_changed_text_reuses_the_segmentation(env, cap
     assert code == 0, err
     runs = [json.loads((env / "out" / f"{n}.report.json").read_text()) for n in ("one", "two")]
     cache = [{s["stage"]: s["detail"]["cache"] for s in r["stages"]} for r in runs]
-    assert cache[0] == {"segment": "miss", "synth": "miss", "mix": "miss", "render": "miss"}
+    assert cache[0] == {"segment": "miss", "synth": "miss", "enhance": "miss", "mix": "miss", "render": "miss"}
     assert cache[1]["segment"] == "hit" and cache[1]["synth"] == "miss"
     before = (env / "out" / "one.mp4").read_bytes()
     (env / "out" / "one.mp4").unlink()

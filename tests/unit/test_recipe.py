@@ -73,7 +73,7 @@ def test_precedence_cli_over_recipe_over_env_over_default(tmp_path):
     assert recipe.voice.engine == "openjtalk"  # recipe beats env
     assert recipe.render.fps == 30  # env beats default
     assert recipe.voice.speed == 1.2
-    assert recipe.mix.target_lufs == -16.0  # default
+    assert recipe.mix.preset == "podcast" and recipe.mix.target_lufs is None  # defaults: the preset sets loudness
     recipe = load_recipe(path, overrides=["voice.engine=kokoro", "render.fps=25"], environ=env)
     assert recipe.voice.engine == "kokoro" and recipe.render.fps == 25  # CLI beats both
 

@@ -38,9 +38,9 @@ def test_planned_stages_follow_the_recipe():
     from vmsg.recipe import validate_recipe
 
     r = validate_recipe({"image": "/x.png", "text": "はい", "voice": {"engine": "openjtalk"}}, source="t")
-    assert planned_stages(r) == ["segment", "synth", "mix", "render", "publish"]
+    assert planned_stages(r) == ["segment", "synth", "enhance", "mix", "render", "publish"]
     r = validate_recipe({"image": "s3://bkt/x.png", "text": "はい", "prosody": {"pitch": 2}}, source="t")
-    assert planned_stages(r) == ["fetch", "segment", "synth", "prosody", "mix", "render", "publish"]
+    assert planned_stages(r) == ["fetch", "segment", "synth", "prosody", "enhance", "mix", "render", "publish"]
 
 
 def _vmsg(capsys, monkeypatch, *args: str) -> tuple[int, str]:

@@ -63,7 +63,11 @@ def write_audio(path: Path | str, samples: np.ndarray, rate: int) -> Path:
             import soundfile as sf
 
             subtype = "PCM_16" if suffix != ".ogg" else "VORBIS"
-            sf.write(str(tmp), samples, rate, subtype=subtype)
+            channels = 1 if samples.ndim == 1 else samples.shape[1]
+            # Block by block: libsndfile 1.2's Vorbis encoder crashes (SIGSEGV) on one large write.
+            with sf.SoundFile(str(tmp), "w", rate, channels, subtype=subtype) as f:
+                for start in range(0, len(samples), rate):
+                    f.write(samples[start : start + rate])
         else:
             _encode_with_ffmpeg(tmp, samples, rate, suffix)
     return path

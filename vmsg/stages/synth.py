@@ -21,8 +21,12 @@ class SynthOptions(StageOptions):
     _primary = model_validator(mode="before")(primary_from_fallback)
 
 
-def synth(text: str, options: SynthOptions | None = None) -> Speech:
-    """Speech from the first engine of `engine` + `fallback` that succeeds; `meta['attempts']` says why."""
+def synth(text: str, options: SynthOptions | None = None, *, native: dict[str, float] | None = None) -> Speech:
+    """Speech from the first engine of `engine` + `fallback` that succeeds; `meta['attempts']` says why.
+
+    `native`: prosody keywords for the primary engine to apply while synthesising (see stages.prosody);
+    fallback engines never get them (they are engine-specific).
+    """
     from vmsg.fallback import engine_chain, run_chain
 
     options = options or SynthOptions()
@@ -31,7 +35,8 @@ def synth(text: str, options: SynthOptions | None = None) -> Speech:
     def attempt(name: str) -> Speech:
         engine = SPEECH_ENGINES.instance(SPEECH_ENGINES.check(name), device=options.device)
         voice = options.voice if name == options.engine else _fallback_voice(engine, options.voice)
-        speech = engine.synthesize(text=clean, voice=voice, speed=options.speed)
+        extra = (native or {}) if name == options.engine else {}
+        speech = engine.synthesize(text=clean, voice=voice, speed=options.speed, **extra)
         return speech.with_audio(speech.samples, engine=name, engine_version=engine.version, text=clean)
 
     chain = engine_chain(options.engine, options.fallback)

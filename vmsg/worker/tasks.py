@@ -37,7 +37,7 @@ def planned_stages(recipe) -> list[str]:
         stages.append("clone")
     if not recipe.prosody.is_neutral:
         stages.append("prosody")
-    return [*stages, "mix", "render", "publish"]
+    return [*stages, "enhance", "mix", "render", "publish"]
 
 
 def recipe_hash(data: dict) -> str:

@@ -2,4 +2,7 @@
 
 from vmsg.backends.registry import Registry
 
-MIXERS: Registry = Registry("mix", {"simple": "vmsg.backends.mix.simple:SimpleMixer"})
+MIXERS: Registry = Registry("mix", {
+    "broadcast": "vmsg.backends.mix.broadcast:BroadcastMixer",
+    "simple": "vmsg.backends.mix.simple:SimpleMixer",
+})

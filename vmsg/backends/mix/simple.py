@@ -1,6 +1,7 @@
 """A first mixer: the voice with a lead-in and tail, music looped (short
 crossfade at the loop point), a fixed level under the voice, fades, then the
-whole mix normalised to the target loudness with a true-peak ceiling."""
+whole mix normalised to the target loudness under a true-peak limiter.
+No ducking: the `broadcast` mixer is the default."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from vmsg.media.audio import normalize_loudness, resample, to_channels
+from vmsg.media.audio import resample, to_channels
+from vmsg.media.dynamics import normalize
 from vmsg.types import Phoneme, Soundtrack, Speech
 
 LOOP_CROSSFADE_S = 0.05
@@ -35,7 +37,7 @@ class SimpleMixer:
             bed = bed * np.float32(_level_ratio(speech, bed, options.music_gain_db))
             bed = apply_fades(bed, rate, options.fade_in, options.fade_out)
             out = out + bed
-        out = normalize_loudness(out, rate, target_lufs=options.target_lufs, true_peak_db=options.true_peak_db)
+        out = normalize(out, rate, target_lufs=options.effective_lufs, true_peak_db=options.true_peak_db)
         shift = lead / rate
         timeline = tuple(Phoneme(p.symbol, p.start + shift, p.end + shift) for p in voice.timeline)
         if lead:
