@@ -1,0 +1,106 @@
+"""Putting the subject on a new background: colour, image file, library id, or a blurred copy of
+the photo; scaled and placed; optionally matched in brightness and colour temperature ("natural")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vmsg.errors import InputError
+from vmsg.media.image import parse_color, read_image
+
+
+def is_colour(spec: str) -> bool:
+    value = spec.strip().lstrip("#")
+    return spec.startswith("#") or ("," in spec and all(p.strip().isdigit() for p in value.split(","))) or (
+        len(value) == 6 and all(c in "0123456789abcdefABCDEF" for c in value) and not Path(spec).exists())
+
+
+def background_for(image: np.ndarray, spec: str, *, blur_source: np.ndarray | None = None) -> np.ndarray:
+    """A background the size of `image` from a colour, 'blur', a library id, or an image file."""
+    from vmsg.backends.segment.library import load_library
+
+    h, w = image.shape[:2]
+    if spec == "blur":
+        import cv2
+
+        source = image if blur_source is None else blur_source
+        sigma = max(4.0, max(h, w) / 60)
+        return cv2.GaussianBlur(source, (0, 0), sigma)
+    if is_colour(spec):
+        return np.broadcast_to(np.array(parse_color(spec), np.uint8), (h, w, 3)).copy()
+    library = load_library()
+    if spec in library:
+        return cover(read_image(library[spec]["path"], what=f"library background {spec}"), w, h)
+    path = Path(spec)
+    if not path.is_file():
+        ids = ", ".join(list(library)[:8])
+        raise InputError(f"background {spec!r}: not a colour, 'blur', a library id or an image file",
+                         hint=f"library ids include {ids}; `vmsg segment --backgrounds` lists them all" if ids else None)
+    return cover(read_image(path, what="background"), w, h)
+
+
+def cover(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale and centre-crop `image` to fill width × height (CSS 'cover')."""
+    import cv2
+
+    h, w = image.shape[:2]
+    scale = max(width / w, height / h)
+    size = (max(width, round(w * scale)), max(height, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    scaled = cv2.resize(image, size, interpolation=interp)
+    y0, x0 = (size[1] - height) // 2, (size[0] - width) // 2
+    return np.ascontiguousarray(scaled[y0 : y0 + height, x0 : x0 + width])
+
+
+def composite_over(foreground: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
+    a = alpha[..., None].astype(np.float32)
+    return np.clip(foreground * a + background * (1.0 - a) + 0.5, 0, 255).astype(np.uint8)
+
+
+def place(rgb: np.ndarray, alpha: np.ndarray, *, scale: float, anchor: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Scale the subject and move it so its bottom centre sits at `anchor` (fractions of the frame).
+
+    Without an anchor the subject keeps its own bottom centre. The frame size is unchanged.
+    """
+    import cv2
+
+    h, w = alpha.shape
+    ys, xs = np.nonzero(alpha > 0.01)
+    if len(xs) == 0 or (scale == 1.0 and anchor is None):
+        return rgb, alpha
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    sub_rgb, sub_a = rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
+    nw, nh = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    sub_rgb = cv2.resize(sub_rgb, (nw, nh), interpolation=interp)
+    sub_a = np.clip(cv2.resize(sub_a, (nw, nh), interpolation=interp), 0, 1)
+    bx, by = ((x0 + x1) / 2, y1) if anchor is None else (anchor[0] * w, anchor[1] * h)
+    left, top = round(bx - nw / 2), round(by - nh)
+    out_rgb = np.zeros_like(rgb)
+    out_a = np.zeros_like(alpha)
+    dx0, dy0 = max(0, left), max(0, top)
+    dx1, dy1 = min(w, left + nw), min(h, top + nh)
+    if dx1 > dx0 and dy1 > dy0:
+        out_rgb[dy0:dy1, dx0:dx1] = sub_rgb[dy0 - top : dy1 - top, dx0 - left : dx1 - left]
+        out_a[dy0:dy1, dx0:dx1] = sub_a[dy0 - top : dy1 - top, dx0 - left : dx1 - left]
+    return out_rgb, out_a
+
+
+def match_light(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, *, strength: float = 0.6) -> np.ndarray:
+    """Move the subject's brightness and colour balance part of the way toward the background's.
+
+    Works on linear-light channel means: a per-channel gain that is the `strength`-th power of the
+    ratio background/subject. Full matching (1.0) would make a subject as dark as a night scene;
+    0.6 keeps the person readable while removing the cut-and-paste look.
+    """
+    weight = (alpha > 0.5)
+    if weight.sum() < 16:
+        return rgb
+    lin = lambda x: (x.astype(np.float32) / 255.0) ** 2.2  # noqa: E731
+    subject = lin(rgb)[weight].mean(0) + 1e-4
+    scene = lin(background).reshape(-1, 3).mean(0) + 1e-4
+    gain = np.clip((scene / subject) ** strength, 0.4, 2.5).astype(np.float32)
+    out = lin(rgb) * gain
+    return np.clip(out ** (1 / 2.2) * 255.0 + 0.5, 0, 255).astype(np.uint8)
