@@ -33,7 +33,7 @@ def root(
     """vmsg: segment, synth, clone, prosody, mix and render talking video messages."""
 
 
-COMMAND_MODULES = ("segment", "synth", "clone", "prosody", "mix", "render", "doctor")
+COMMAND_MODULES = ("segment", "synth", "clone", "prosody", "mix", "render", "doctor", "models")
 """Each vmsg.cli.<name> module has `register(app)`; importing them is cheap (no heavy imports)."""
 
 

@@ -13,7 +13,7 @@ SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a r
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print nothing but errors")]
 
 
-def build_options(model, **fields):
+def build_options(model, /, **fields):
     """Options from the flags that were given (None = not given, so the model's default holds).
 
     A value out of range becomes a usage error naming the flag.
