@@ -88,19 +88,24 @@ def place(rgb: np.ndarray, alpha: np.ndarray, *, scale: float, anchor: tuple[flo
     return out_rgb, out_a
 
 
-def match_light(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, *, strength: float = 0.6) -> np.ndarray:
+def match_light(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, *, strength: float = 0.5,
+                colour_strength: float = 0.5) -> np.ndarray:
     """Move the subject's brightness and colour balance part of the way toward the background's.
 
-    Works on linear-light channel means: a per-channel gain that is the `strength`-th power of the
-    ratio background/subject. Full matching (1.0) would make a subject as dark as a night scene;
-    0.6 keeps the person readable while removing the cut-and-paste look.
+    In linear light: one luminance gain, (scene / subject)^strength, and a per-channel colour
+    balance gain on the chromaticity ratios. Full matching would make a person as dark as a
+    night scene; half-way keeps them readable while removing the cut-and-paste look.
     """
-    weight = (alpha > 0.5)
+    weight = alpha > 0.5
     if weight.sum() < 16:
         return rgb
     lin = lambda x: (x.astype(np.float32) / 255.0) ** 2.2  # noqa: E731
+    luma = np.array([0.2126, 0.7152, 0.0722], np.float32)
     subject = lin(rgb)[weight].mean(0) + 1e-4
     scene = lin(background).reshape(-1, 3).mean(0) + 1e-4
-    gain = np.clip((scene / subject) ** strength, 0.4, 2.5).astype(np.float32)
-    out = lin(rgb) * gain
+    y_subject, y_scene = float(subject @ luma), float(scene @ luma)
+    gain = np.clip((y_scene / y_subject) ** strength, 0.35, 2.5)
+    balance = np.clip(((scene / y_scene) / (subject / y_subject)) ** colour_strength, 0.6, 1.6)
+    balance /= float(balance @ luma)  # colour balance alone keeps luminance
+    out = lin(rgb) * (gain * balance).astype(np.float32)
     return np.clip(out ** (1 / 2.2) * 255.0 + 0.5, 0, 255).astype(np.uint8)
