@@ -90,9 +90,11 @@ def detect_people(image: np.ndarray, options: SegmentOptions | None = None, *, a
     if not people and (alpha >= 0.5).mean() >= MIN_PERSON_FRACTION:
         ys, xs = np.nonzero(alpha >= 0.5)  # a person with no visible face: the matte is the person
         people = [PersonBox(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1, score=float(alpha[alpha >= 0.5].mean()))]
-    labels = label_people(image, alpha, people) if people else None
+    labels = label_people(image, alpha, people) if len(people) > 1 else None
     if labels is not None and labels.any():
         people = boxes_from_labels(people, labels)
+    elif len(people) == 1 and (alpha >= 0.5).any():
+        people = boxes_from_labels(people, (alpha >= 0.5).astype(np.int32))
     return people, labels
 
 
@@ -166,7 +168,10 @@ def list_people(path: Path | str, options: SegmentOptions | None = None) -> list
     options = options or SegmentOptions()
     coarse = _engine(options).matte(image=image)
     people, labels = detect_people(image, options, alpha=coarse)
-    counts = np.bincount(labels.ravel(), minlength=len(people) + 1)[1:] if labels is not None else [0] * len(people)
+    if labels is not None:
+        counts = np.bincount(labels.ravel(), minlength=len(people) + 1)[1:]
+    else:
+        counts = [int((coarse >= 0.5).sum())] * len(people)
     return [{"index": i, "box": [p.x0, p.y0, p.x1, p.y1], "score": round(p.score, 3),
              "face": list(p.face) if p.face else None, "pixels": int(counts[i])} for i, p in enumerate(people)]
 

@@ -82,6 +82,10 @@ def refine_alpha(image: np.ndarray, coarse: np.ndarray, *, band: float = 0.012, 
     return alpha
 
 
+FOREGROUND_SIDE = 384
+"""Blur fusion runs at this size: the colour it corrects only matters in the thin partly transparent band."""
+
+
 def estimate_foreground(image: np.ndarray, alpha: np.ndarray, method: str = "blur_fusion") -> np.ndarray:
     """Straight foreground colour (uint8) for `image` with matte `alpha`."""
     if method == "none":
@@ -94,12 +98,11 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, method: str = "blu
     import cv2
 
     h, w = alpha.shape
-    small_img = _small(image, 512).astype(np.float32) / 255.0
-    small_a = _small(alpha.astype(np.float32), 512)
-    fg = cv2.resize(_blur_fusion(small_img, small_a), (w, h), interpolation=cv2.INTER_LINEAR)
-    out = np.clip(fg * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    solid = alpha >= 0.98
-    out[solid] = image[solid]
+    small_img = _small(image, FOREGROUND_SIDE).astype(np.float32) * np.float32(1 / 255.0)
+    small_a = _small(alpha.astype(np.float32), FOREGROUND_SIDE)
+    small_fg = (_blur_fusion(small_img, small_a) * 255.0 + 0.5).astype(np.uint8)
+    out = cv2.resize(small_fg, (w, h), interpolation=cv2.INTER_LINEAR)
+    np.copyto(out, image, where=(alpha >= 0.98)[..., None])
     return out
 
 
