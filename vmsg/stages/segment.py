@@ -38,6 +38,7 @@ class SegmentOptions(StageOptions):
     point: tuple[int, int] | None = Field(None, description="x,y pixel on the person for select=point")
     crop: bool = Field(False, description="crop the outputs to the subject plus a margin")
     margin: float = Field(0.15, ge=0.0, le=2.0, description="crop margin as a share of the subject's box size")
+    zoom: bool = Field(True, description="segment each detected person in a crop around them (better for small subjects)")
     refine: bool = Field(True, description="soft matte: guided-filter edge band")
     foreground: Literal["blur_fusion", "ml", "none"] = Field("blur_fusion", description="foreground colour estimation")
     background: str = Field("#eef1f5", description="'#rrggbb', 'r,g,b', 'blur', a library id (office_soft) or an image path")
@@ -79,14 +80,15 @@ def _detector(options: SegmentOptions):
     return DETECTORS.instance(DETECTORS.check(options.detector), **kwargs)
 
 
-def detect_people(image: np.ndarray, options: SegmentOptions | None = None, *, alpha: np.ndarray | None = None):
+def detect_people(image: np.ndarray, options: SegmentOptions | None = None, *, alpha: np.ndarray | None = None,
+                  found: list[PersonBox] | None = None):
     """People left to right, each box taken from their own part of the matte; and the label map."""
     from vmsg.backends.segment.instances import boxes_from_labels, label_people, order_people
 
     options = options or SegmentOptions()
-    people = order_people(_detector(options).detect(image=image))
+    people = order_people(found if found is not None else _detector(options).detect(image=image))
     if alpha is None:
-        alpha = _engine(options).matte(image=image)
+        alpha = _matte(image, people, options)
     if not people and (alpha >= 0.5).mean() >= MIN_PERSON_FRACTION:
         ys, xs = np.nonzero(alpha >= 0.5)  # a person with no visible face: the matte is the person
         people = [PersonBox(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1, score=float(alpha[alpha >= 0.5].mean()))]
@@ -98,6 +100,16 @@ def detect_people(image: np.ndarray, options: SegmentOptions | None = None, *, a
     return people, labels
 
 
+def _matte(image: np.ndarray, people: list[PersonBox], options: SegmentOptions) -> np.ndarray:
+    """The coarse matte: per-person crops when people were found and zoom is on, else the whole frame."""
+    from vmsg.backends.segment.zoom import zoomed_matte
+
+    engine = _engine(options)
+    if options.zoom and people:
+        return zoomed_matte(engine, image, people)
+    return engine.matte(image=image)
+
+
 def segment(image: np.ndarray, options: SegmentOptions | None = None, *, source: str = "image") -> Cutout:
     """Matte the chosen person in `image` (uint8 RGB) and composite them onto `options.background`."""
     from vmsg.backends.segment.compose import background_for, composite_over, match_light, place
@@ -106,9 +118,10 @@ def segment(image: np.ndarray, options: SegmentOptions | None = None, *, source:
 
     options = options or SegmentOptions()
     engine = _engine(options)
-    coarse = engine.matte(image=image)
+    found = _detector(options).detect(image=image)
+    coarse = _matte(image, found, options)
     alpha = refine_alpha(image, coarse) if options.refine else coarse
-    people, labels = detect_people(image, options, alpha=alpha)
+    people, labels = detect_people(image, options, alpha=alpha, found=found)
     coverage = float((alpha >= 0.5).mean())
     selected: int | None = None
     if not people or coverage < MIN_PERSON_FRACTION:
@@ -166,8 +179,8 @@ def list_people(path: Path | str, options: SegmentOptions | None = None) -> list
     """The people in a photo as plain dicts (index, box, score, face), left to right."""
     image = read_image(path)
     options = options or SegmentOptions()
-    coarse = _engine(options).matte(image=image)
-    people, labels = detect_people(image, options, alpha=coarse)
+    people, labels = detect_people(image, options)
+    coarse = labels if labels is not None else _matte(image, people, options)
     if labels is not None:
         counts = np.bincount(labels.ravel(), minlength=len(people) + 1)[1:]
     else:

@@ -71,7 +71,7 @@ def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: flo
     return cv2.transform(full * mean_a, np.ones((1, 3), np.float32)) + mean_b
 
 
-def refine_alpha(image: np.ndarray, coarse: np.ndarray, *, band: float = 0.012, eps: float = 1e-4) -> np.ndarray:
+def refine_alpha(image: np.ndarray, coarse: np.ndarray, *, band: float = 0.006, eps: float = 3e-5) -> np.ndarray:
     """Hard inside/outside, guided-filter alpha in the edge band."""
     hard = coarse >= 0.5
     radius = band_radius(coarse.shape, band)
