@@ -91,7 +91,12 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, method: str = "blu
     if method == "none":
         return image
     if method == "ml":
-        from pymatting import estimate_foreground_ml
+        try:
+            from pymatting import estimate_foreground_ml
+        except ImportError as exc:
+            from vmsg.errors import BackendError
+
+            raise BackendError("foreground 'ml' needs the PyMatting package", hint="pip install 'vmsg[matting]'") from exc
 
         fg = estimate_foreground_ml(image.astype(np.float64) / 255.0, alpha.astype(np.float64))
         return np.clip(fg * 255.0 + 0.5, 0, 255).astype(np.uint8)
