@@ -83,6 +83,8 @@ def _detector(options: SegmentOptions):
 def detect_people(image: np.ndarray, options: SegmentOptions | None = None, *, alpha: np.ndarray | None = None,
                   found: list[PersonBox] | None = None):
     """People left to right, each box taken from their own part of the matte; and the label map."""
+    import cv2
+
     from vmsg.backends.segment.instances import boxes_from_labels, label_people, order_people
 
     options = options or SegmentOptions()
@@ -90,8 +92,8 @@ def detect_people(image: np.ndarray, options: SegmentOptions | None = None, *, a
     if alpha is None:
         alpha = _matte(image, people, options)
     if not people and (alpha >= 0.5).mean() >= MIN_PERSON_FRACTION:
-        ys, xs = np.nonzero(alpha >= 0.5)  # a person with no visible face: the matte is the person
-        people = [PersonBox(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1, score=float(alpha[alpha >= 0.5].mean()))]
+        x, y, bw, bh = cv2.boundingRect((alpha >= 0.5).astype(np.uint8))  # no visible face: the matte is the person
+        people = [PersonBox(x, y, x + bw, y + bh, score=float(alpha[alpha >= 0.5].mean()))]
     labels = label_people(image, alpha, people) if len(people) > 1 else None
     if labels is not None and labels.any():
         people = boxes_from_labels(people, labels)
@@ -164,9 +166,11 @@ def _blur_source(frame: np.ndarray, alpha: np.ndarray, options: SegmentOptions) 
 
 def crop_box(alpha: np.ndarray, margin: float) -> tuple[int, int, int, int]:
     """Box of the subject (alpha > 0.02) grown by `margin` × its size, clipped to the frame."""
+    import cv2
+
     h, w = alpha.shape
-    ys, xs = np.nonzero(alpha > 0.02)
-    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    x0, y0, bw, bh = cv2.boundingRect((alpha > 0.02).astype(np.uint8))
+    x1, y1 = x0 + bw, y0 + bh
     mx, my = round((x1 - x0) * margin), round((y1 - y0) * margin)
     return max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
 

@@ -71,11 +71,13 @@ def place(rgb: np.ndarray, alpha: np.ndarray, *, scale: float, anchor: tuple[flo
     """
     import cv2
 
-    h, w = alpha.shape
-    ys, xs = np.nonzero(alpha > 0.01)
-    if len(xs) == 0 or (scale == 1.0 and anchor is None):
+    if scale == 1.0 and anchor is None:
         return rgb, alpha
-    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    h, w = alpha.shape
+    x0, y0, bw, bh = cv2.boundingRect((alpha > 0.01).astype(np.uint8))
+    if bw == 0 or bh == 0:
+        return rgb, alpha
+    x1, y1 = x0 + bw, y0 + bh
     sub_rgb, sub_a = rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
     nw, nh = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC

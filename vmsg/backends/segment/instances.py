@@ -82,10 +82,12 @@ def instance_alpha(alpha: np.ndarray, labels: np.ndarray, index: int, *, feather
 
 def boxes_from_labels(people: list[PersonBox], labels: np.ndarray) -> list[PersonBox]:
     """Each person's box replaced by the box of their own region (when they have one)."""
+    import cv2
+
     out = []
     for i, p in enumerate(people):
-        ys, xs = np.nonzero(labels == i + 1)
-        out.append(replace(p, x0=int(xs.min()), y0=int(ys.min()), x1=int(xs.max()) + 1, y1=int(ys.max()) + 1) if len(xs) else p)
+        x, y, w, h = cv2.boundingRect((labels == i + 1).astype(np.uint8))
+        out.append(replace(p, x0=x, y0=y, x1=x + w, y1=y + h) if w and h else p)
     return out
 
 

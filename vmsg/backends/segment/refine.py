@@ -29,19 +29,40 @@ def band_radius(shape: tuple[int, ...], fraction: float) -> int:
 
 
 def _small(x: np.ndarray, side: int) -> np.ndarray:
+    """`x` scaled so its longer side is at most `side`: pyramid halvings, then one linear step (fast, little aliasing)."""
     import cv2
 
+    while max(x.shape[:2]) >= 2 * side:
+        x = cv2.pyrDown(x)
     h, w = x.shape[:2]
     s = min(1.0, side / max(h, w))
-    return x if s == 1.0 else cv2.resize(x, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return x if s == 1.0 else cv2.resize(x, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_LINEAR)
 
 
-def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work_side: int = 384) -> np.ndarray:
-    """Colour guided filter (He et al.) of `src` (HxW float) steered by `guide` (RGB uint8).
+def _sample(small: np.ndarray, ys: np.ndarray, xs: np.ndarray, full_shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear samples of a small map at full-resolution pixel centres (ys, xs): N×C."""
+    import cv2
 
-    The linear coefficients are found at `work_side` and applied at full size (He & Sun's fast
+    sh, sw = small.shape[:2]
+    h, w = full_shape
+    n = len(xs)
+    cols = 4096  # remap wants both sides of its maps below 32767
+    rows = -(-n // cols)
+    map_x = np.zeros(rows * cols, np.float32)
+    map_y = np.zeros(rows * cols, np.float32)
+    map_x[:n] = (xs + 0.5) * (sw / w) - 0.5
+    map_y[:n] = (ys + 0.5) * (sh / h) - 0.5
+    out = cv2.remap(small, map_x.reshape(rows, cols), map_y.reshape(rows, cols), cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(rows * cols, -1)[:n]
+
+
+def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work_side: int = 384):
+    """Colour guided filter (He et al.): the smoothed linear coefficients (a: h×w×3, b: h×w) at `work_side`.
+
+    The output at any full-resolution pixel is a·I + b with a, b sampled there (He & Sun's fast
     guided filter), so the cost hardly grows with the photo's resolution. The per-pixel 3×3
-    covariance is inverted in closed form (cofactors), which is far cheaper than a batched solve.
+    covariance is inverted in closed form (cofactors), far cheaper than a batched solve.
     """
     import cv2
 
@@ -65,24 +86,36 @@ def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: flo
                   inv[..., 1] * c0 + inv[..., 3] * c1 + inv[..., 4] * c2,
                   inv[..., 2] * c0 + inv[..., 4] * c1 + inv[..., 5] * c2], -1) / det[..., None]
     b = mp - (a * mI).sum(-1)
-    mean_a = cv2.resize(box(a), (w, h), interpolation=cv2.INTER_LINEAR)
-    mean_b = cv2.resize(box(b), (w, h), interpolation=cv2.INTER_LINEAR)
-    full = guide.astype(np.float32) * np.float32(1 / 255.0)
-    return cv2.transform(full * mean_a, np.ones((1, 3), np.float32)) + mean_b
+    return box(a), box(b)
+
+
+def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work_side: int = 384) -> np.ndarray:
+    """The guided filter's output over the whole frame (refine_alpha only evaluates the edge band)."""
+    import cv2
+
+    h, w = src.shape
+    a, b = guided_coefficients(guide, src, radius, eps, work_side)
+    mean_a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
+    mean_b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
+    return (guide.astype(np.float32) / 255.0 * mean_a).sum(-1) + mean_b
 
 
 def refine_alpha(image: np.ndarray, coarse: np.ndarray, *, band: float = 0.006, eps: float = 3e-5) -> np.ndarray:
-    """Hard inside/outside, guided-filter alpha in the edge band."""
+    """Hard inside/outside, guided-filter alpha in the edge band (evaluated only there)."""
     hard = coarse >= 0.5
-    radius = band_radius(coarse.shape, band)
-    unknown = edge_band(hard, radius)
-    soft = fast_guided_filter(image, hard.astype(np.float32), radius, eps)
     alpha = hard.astype(np.float32)
-    alpha[unknown] = np.clip(soft[unknown], 0.0, 1.0)
+    radius = band_radius(coarse.shape, band)
+    ys, xs = np.nonzero(edge_band(hard, radius))
+    if len(xs) == 0:
+        return alpha
+    a, b = guided_coefficients(image, alpha, radius, eps)
+    colour = image[ys, xs].astype(np.float32) / 255.0
+    soft = (colour * _sample(a, ys, xs, hard.shape)).sum(-1) + _sample(b, ys, xs, hard.shape)[:, 0]
+    alpha[ys, xs] = np.clip(soft, 0.0, 1.0)
     return alpha
 
 
-FOREGROUND_SIDE = 384
+FOREGROUND_SIDE = 256
 """Blur fusion runs at this size: the colour it corrects only matters in the thin partly transparent band."""
 
 
@@ -105,9 +138,11 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, method: str = "blu
     h, w = alpha.shape
     small_img = _small(image, FOREGROUND_SIDE).astype(np.float32) * np.float32(1 / 255.0)
     small_a = _small(alpha.astype(np.float32), FOREGROUND_SIDE)
-    small_fg = (_blur_fusion(small_img, small_a) * 255.0 + 0.5).astype(np.uint8)
-    out = cv2.resize(small_fg, (w, h), interpolation=cv2.INTER_LINEAR)
-    np.copyto(out, image, where=(alpha >= 0.98)[..., None])
+    small_fg = _blur_fusion(small_img, small_a)
+    out = image.copy()
+    ys, xs = np.nonzero((alpha > 0.0) & (alpha < 0.98))  # only partly transparent pixels change colour
+    if len(xs):
+        out[ys, xs] = np.clip(_sample(small_fg, ys, xs, (h, w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
