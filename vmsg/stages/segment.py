@@ -51,6 +51,17 @@ class SegmentOptions(StageOptions):
     _pair_point = field_validator("point", mode="before")(lambda v: _pair(v, int))
     _pair_place = field_validator("place", mode="before")(lambda v: _pair(v, float))
 
+    @field_validator("engine", "detector")
+    @classmethod
+    def _known_engine(cls, value: str, info):
+        from vmsg.backends.detect import DETECTORS
+        from vmsg.backends.segment import SEGMENTERS
+
+        registry = SEGMENTERS if info.field_name == "engine" else DETECTORS
+        if value not in registry:
+            raise ValueError(f"unknown {info.field_name} {value!r}; valid: {', '.join(registry.names())}")
+        return value
+
     @model_validator(mode="after")
     def _needs(self):
         if self.select == "index" and self.index is None:
@@ -183,8 +194,9 @@ def list_people(path: Path | str, options: SegmentOptions | None = None) -> list
     """The people in a photo as plain dicts (index, box, score, face), left to right."""
     image = read_image(path)
     options = options or SegmentOptions()
-    people, labels = detect_people(image, options)
-    coarse = labels if labels is not None else _matte(image, people, options)
+    found = _detector(options).detect(image=image)
+    coarse = _matte(image, found, options)
+    people, labels = detect_people(image, options, alpha=coarse, found=found)
     if labels is not None:
         counts = np.bincount(labels.ravel(), minlength=len(people) + 1)[1:]
     else:
