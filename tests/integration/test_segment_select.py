@@ -111,3 +111,12 @@ def test_mediapipe_start_up_lines_do_not_reach_stderr():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
+
+
+@pytest.mark.parametrize("detector,weights", [("yolox", "models/yolox_nano.onnx"), ("yunet", "models/yunet_face.onnx")])
+def test_onnx_detectors_drive_the_selection_too(five, detector, weights):
+    photo, centres = five
+    for index in (1, 3):
+        options = SegmentOptions(detector=detector, detector_model=str(fixture_file(weights)), select="index", index=index)
+        cut = segment(photo, options)
+        assert cut.meta["people"] == 5 and covered(cut.alpha, centres) == [index]
