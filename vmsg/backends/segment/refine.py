@@ -57,7 +57,7 @@ def _sample(small: np.ndarray, ys: np.ndarray, xs: np.ndarray, full_shape: tuple
     return out.reshape(rows * cols, -1)[:n]
 
 
-def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work_side: int = 384):
+def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work_side: int = 256):
     """Colour guided filter (He et al.): the smoothed linear coefficients (a: h×w×3, b: h×w) at `work_side`.
 
     The output at any full-resolution pixel is a·I + b with a, b sampled there (He & Sun's fast
@@ -89,7 +89,7 @@ def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: fl
     return box(a), box(b)
 
 
-def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work_side: int = 384) -> np.ndarray:
+def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work_side: int = 256) -> np.ndarray:
     """The guided filter's output over the whole frame (refine_alpha only evaluates the edge band)."""
     import cv2
 
