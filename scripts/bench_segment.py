@@ -8,6 +8,7 @@ astronaut portrait when the fixtures are absent.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -59,14 +60,17 @@ def run(quick: bool = False) -> list[dict]:
         imgs = photos(side)
         for img in imgs:  # load the models and warm the caches
             segment(img, options)
+        c0 = time.process_time()
         total = np.mean([timed(lambda: segment(img, options), reps) for img in imgs])
+        cpu = (time.process_time() - c0) / (reps * len(imgs))
         det = np.mean([timed(lambda: _detector(options).detect(image=img), reps) for img in imgs])
         found = [_detector(options).detect(image=img) for img in imgs]
         mat = np.mean([timed(lambda: _matte(img, f, options), reps) for img, f in zip(imgs, found)])
         coarse = [_matte(img, f, options) for img, f in zip(imgs, found)]
         ref = np.mean([timed(lambda: refine_alpha(img, c), reps) for img, c in zip(imgs, coarse)])
         fg = np.mean([timed(lambda: estimate_foreground(img, c), reps) for img, c in zip(imgs, coarse)])
-        note = f"detect {det * 1e3:.0f} + matte {mat * 1e3:.0f} + refine {ref * 1e3:.0f} + foreground {fg * 1e3:.0f} ms"
+        note = (f"CPU time {cpu * 1e3:.0f} ms; wall: detect {det * 1e3:.0f} + matte {mat * 1e3:.0f} + refine {ref * 1e3:.0f}"
+                f" + foreground {fg * 1e3:.0f} ms; load average {os.getloadavg()[0]:.1f}")
         rows.append({"name": f"segment {side}² (full: detect+matte+refine+fg+composite)", "seconds": round(total, 4),
                      "per_item_ms": round(total * 1e3, 1), "target": f"≤{TARGET_MS:.0f} ms" if side == 1024 else "", "note": note})
         core = det + mat + ref
