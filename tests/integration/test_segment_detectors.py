@@ -53,3 +53,12 @@ def test_nms_drops_duplicates_and_merged_faces():
 def test_unknown_detector_lists_the_valid_ones():
     with pytest.raises(InputError, match="mediapipe, yolox, yunet"):
         DETECTORS.check("retinaface")
+
+
+@pytest.mark.parametrize("name", ["mediapipe", "yolox", "yunet"])
+def test_every_detector_keeps_the_contract(name):
+    from vmsg.backends.protocols import Detector
+
+    detector = _detector(name)
+    assert isinstance(detector, Detector) and detector.version
+    assert detector.detect(image=np.full((240, 320, 3), 127, np.uint8)) == []  # a blank wall has nobody

@@ -103,3 +103,16 @@ def test_missing_and_corrupt_weights_are_model_errors(tmp_path, monkeypatch):
     bad.write_bytes(b"not a graph")
     with pytest.raises(ModelError, match="not a loadable ONNX model"):
         SEGMENTERS.create("u2netp", model_path=str(bad))
+
+
+@pytest.mark.parametrize("engine", ["mediapipe", "sinet"])
+def test_runnable_segmenters_keep_the_contract(engine):
+    from vmsg.backends.protocols import Segmenter
+
+    kwargs = {"model_path": str(fixture_file("models/sinet_portrait.onnx"))} if engine == "sinet" else {}
+    seg = SEGMENTERS.create(engine, **kwargs)
+    assert isinstance(seg, Segmenter) and seg.version
+    image = load_rgb("example03")[::2, ::2]
+    alpha = seg.matte(image=np.ascontiguousarray(image))
+    assert alpha.shape == image.shape[:2] and alpha.dtype == np.float32
+    assert 0.0 <= alpha.min() and alpha.max() <= 1.0 and 0.1 < (alpha > 0.5).mean() < 0.9
