@@ -97,11 +97,13 @@ def detect_people(image: np.ndarray, options: SegmentOptions | None = None, *, a
     import cv2
 
     from vmsg.backends.segment.instances import boxes_from_labels, label_people, order_people
+    from vmsg.backends.segment.zoom import face_covered
 
     options = options or SegmentOptions()
     people = order_people(found if found is not None else _detector(options).detect(image=image))
     if alpha is None:
         alpha = _matte(image, people, options)
+    people = [p for p in people if p.face is None or face_covered(alpha, p.face)]
     if not people and (alpha >= 0.5).mean() >= MIN_PERSON_FRACTION:
         x, y, bw, bh = cv2.boundingRect((alpha >= 0.5).astype(np.uint8))  # no visible face: the matte is the person
         people = [PersonBox(x, y, x + bw, y + bh, score=float(alpha[alpha >= 0.5].mean()))]

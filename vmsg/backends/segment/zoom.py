@@ -28,6 +28,16 @@ def crop_square(person: PersonBox) -> tuple[int, int, int]:
     return int((person.x0 + person.x1) / 2 - side / 2), int(person.y0 - 0.075 * bh), side
 
 
+FACE_COVER = 0.3
+"""A face whose box the matte covers less than this (on average) belongs to nobody: dropped."""
+
+
+def face_covered(alpha: np.ndarray, face: tuple[int, int, int, int], offset: tuple[int, int] = (0, 0)) -> bool:
+    fx0, fy0, fx1, fy1 = (face[0] - offset[0], face[1] - offset[1], face[2] - offset[0], face[3] - offset[1])
+    region = alpha[max(0, fy0) : max(0, fy1), max(0, fx0) : max(0, fx1)]
+    return region.size > 0 and float(region.mean()) >= FACE_COVER
+
+
 def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox]) -> np.ndarray:
     """Max over people of the engine's matte of their crop, placed back in the frame.
 
@@ -48,8 +58,10 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox]) -> np.ndarr
         if cx1 <= cx0 or cy1 <= cy0:
             continue
         crop = cv2.copyMakeBorder(image[cy0:cy1, cx0:cx1], cy0 - y0, y0 + side - cy1, cx0 - x0, x0 + side - cx1,
-                                  cv2.BORDER_CONSTANT, value=0)
+                                  cv2.BORDER_REPLICATE)
         matte = engine.matte(image=np.ascontiguousarray(crop))
+        if person.face and not face_covered(matte, person.face, (x0, y0)):
+            continue  # the model sees nobody at this "face": a false detection, its crop adds nothing
         part = matte[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
         np.maximum(alpha[cy0:cy1, cx0:cx1], part, out=alpha[cy0:cy1, cx0:cx1])
         if cy1 < h:
