@@ -63,14 +63,14 @@ def scores():
 
 
 def test_mean_iou_of_the_default_engine(scores):
-    # The target is 0.95; the bundled selfie model reaches 0.90 here (see docs/segment.md).
-    assert np.mean([r["iou"] for r in scores]) >= 0.88
-    assert min(r["iou"] for r in scores) >= 0.7
+    # The target is 0.95; the bundled selfie model reaches 0.94 here (see docs/segment.md).
+    assert np.mean([r["iou"] for r in scores]) >= 0.92
+    assert min(r["iou"] for r in scores) >= 0.85
 
 
 def test_refinement_lowers_sad_in_the_edge_band(scores):
     assert sum(r["band_sad"] for r in scores) < 0.97 * sum(r["band_sad_raw"] for r in scores)
-    assert sum(r["band_sad"] < r["band_sad_raw"] for r in scores) >= len(scores) - 1
+    assert all(r["band_sad"] < r["band_sad_raw"] for r in scores)
 
 
 def test_refinement_does_not_lower_iou(scores):

@@ -3,7 +3,7 @@
 Portrait models see the photo at a fixed small size (256² for the selfie model), so a person who
 fills a third of the frame is matted from a few dozen pixels, and sofas or lamps nearby are taken
 for them. A crop centred on the person's face, about eight face-heights wide, gives the model
-the framing it was trained on. On the quality set this lifts mean IoU from about 0.76 to 0.88.
+the framing it was trained on. On the quality set this lifts mean IoU from about 0.77 to 0.94.
 """
 
 from __future__ import annotations
