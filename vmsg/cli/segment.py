@@ -28,6 +28,7 @@ def segment_command(
     margin: Annotated[Optional[float], _Opt(help="crop margin, share of the subject's size")] = None,
     scale: Annotated[Optional[float], _Opt(help="subject size on the background (1 = as photographed)")] = None,
     place: Annotated[Optional[str], _Opt(help="x,y fractions where the subject's bottom centre goes, e.g. 0.5,1")] = None,
+    zoom: Annotated[Optional[bool], _Opt("--zoom/--no-zoom", help="segment each person in a crop around them")] = None,
     refine: Annotated[Optional[bool], _Opt("--refine/--no-refine", help="soft edge refinement")] = None,
     foreground: Annotated[Optional[str], _Opt(help="foreground colour estimation: blur_fusion, ml or none")] = None,
     engine: Annotated[Optional[str], _Opt(help="segmentation engine: mediapipe, birefnet, u2net, u2netp, modnet, sinet")] = None,
@@ -56,7 +57,7 @@ def segment_command(
     if select is None:
         select = "index" if index is not None else "point" if point is not None else None
     fields = {"background": background, "natural": natural, "select": select, "index": index, "point": point, "crop": crop,
-              "margin": margin, "scale": scale, "place": place, "refine": refine, "foreground": foreground, "engine": engine,
+              "margin": margin, "scale": scale, "place": place, "zoom": zoom, "refine": refine, "foreground": foreground, "engine": engine,
               "model": str(model) if model else None, "detector": detector,
               "detector_model": str(detector_model) if detector_model else None, "allow_empty": allow_empty, "device": device}
     from vmsg.stages.segment import SegmentOptions
