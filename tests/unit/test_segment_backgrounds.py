@@ -96,3 +96,15 @@ def test_options_validate_selection_and_place():
     for bad in ({"select": "index"}, {"select": "point"}, {"place": "2,1"}, {"index": -1}, {"scale": 0}):
         with pytest.raises(ValueError):
             SegmentOptions(**bad)
+
+
+def test_blur_background_hides_a_moved_subject():
+    image = np.zeros((120, 160, 3), np.uint8)
+    image[...] = (30, 60, 200)
+    image[30:110, 60:100] = (250, 20, 20)  # the subject, about to be moved away
+    hole = np.zeros((120, 160), np.float32)
+    hole[30:110, 60:100] = 1.0
+    plain = background_for(image, "blur")
+    filled = background_for(image, "blur", hole=hole)
+    assert plain[70, 80, 0] > 150  # an ordinary blur still shows the red subject
+    assert abs(int(filled[70, 80, 0]) - 30) < 15 and abs(int(filled[70, 80, 2]) - 200) < 15

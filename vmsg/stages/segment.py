@@ -158,23 +158,15 @@ def segment(image: np.ndarray, options: SegmentOptions | None = None, *, source:
         people = [replace(p, x0=p.x0 - x0, y0=p.y0 - y0, x1=p.x1 - x0, y1=p.y1 - y0,
                           face=None if p.face is None else (p.face[0] - x0, p.face[1] - y0, p.face[2] - x0, p.face[3] - y0))
                   for p in people]
+    moved = options.scale != 1.0 or options.place is not None
+    hole = alpha if moved and options.background == "blur" else None
     rgb, alpha = place(rgb, alpha, scale=options.scale, anchor=options.place)
-    background = background_for(frame, options.background, blur_source=_blur_source(frame, alpha, options))
+    background = background_for(frame, options.background, hole=hole)
     subject = match_light(rgb, alpha, background) if options.natural else rgb
     composite = composite_over(subject, alpha, background)
     meta = {"engine": options.engine, "engine_version": engine.version, "coverage": coverage,
             "detector": options.detector, "people": len(people), "selected": selected}
     return Cutout(np.ascontiguousarray(rgb), alpha.astype(np.float32), composite, tuple(people), meta)
-
-
-def _blur_source(frame: np.ndarray, alpha: np.ndarray, options: SegmentOptions) -> np.ndarray | None:
-    """For 'blur' the original photo is blurred; when the subject moved, their old place is filled first."""
-    if options.background != "blur" or (options.scale == 1.0 and options.place is None):
-        return None
-    import cv2
-
-    hole = (alpha > 0.05).astype(np.uint8)
-    return cv2.inpaint(frame, hole, 5, cv2.INPAINT_TELEA) if hole.any() else None
 
 
 def crop_box(alpha: np.ndarray, margin: float) -> tuple[int, int, int, int]:

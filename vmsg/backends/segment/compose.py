@@ -17,17 +17,35 @@ def is_colour(spec: str) -> bool:
         len(value) == 6 and all(c in "0123456789abcdefABCDEF" for c in value) and not Path(spec).exists())
 
 
-def background_for(image: np.ndarray, spec: str, *, blur_source: np.ndarray | None = None) -> np.ndarray:
-    """A background the size of `image` from a colour, 'blur', a library id, or an image file."""
+def background_for(image: np.ndarray, spec: str, *, hole: np.ndarray | None = None) -> np.ndarray:
+    """A background the size of `image` from a colour, 'blur', a library id, or an image file.
+
+    For 'blur' with a `hole` (the subject's old place, when the subject was moved or scaled) the
+    blur is a normalised convolution that ignores the hole, so the old subject does not show.
+    """
     from vmsg.backends.segment.library import load_library
 
     h, w = image.shape[:2]
     if spec == "blur":
         import cv2
 
-        source = image if blur_source is None else blur_source
         sigma = max(4.0, max(h, w) / 60)
-        return cv2.GaussianBlur(source, (0, 0), sigma)
+        if hole is None:
+            return cv2.GaussianBlur(image, (0, 0), sigma)
+        k = max(3, round(sigma / 2)) | 1
+        gone = cv2.dilate((hole > 0.02).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+        keep = (~gone).astype(np.float32)
+        source = image.astype(np.float32)
+        fill = np.zeros_like(source)
+        filled = np.zeros((h, w), bool)
+        for s in (sigma * 2, sigma * 6, sigma * 18):  # wider passes fill what a narrow one cannot reach
+            num = cv2.GaussianBlur(source * keep[..., None], (0, 0), s)
+            den = cv2.GaussianBlur(keep, (0, 0), s)
+            take = gone & ~filled & (den > 1e-3)
+            fill[take] = num[take] / den[take][:, None]
+            filled |= take
+        source[gone] = fill[gone]
+        return np.clip(cv2.GaussianBlur(source, (0, 0), sigma) + 0.5, 0, 255).astype(np.uint8)
     if is_colour(spec):
         return np.broadcast_to(np.array(parse_color(spec), np.uint8), (h, w, 3)).copy()
     library = load_library()
