@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from vmsg.types import Soundtrack, Speech
+from vmsg.types import PersonBox, Soundtrack, Speech
 
 
 @runtime_checkable
@@ -17,6 +17,15 @@ class Segmenter(Protocol):
 
     def matte(self, *, image: np.ndarray) -> np.ndarray:
         """Alpha matte float32 HxW in [0, 1] for an RGB uint8 image."""
+
+
+@runtime_checkable
+class Detector(Protocol):
+    name: ClassVar[str]
+    version: str
+
+    def detect(self, *, image: np.ndarray) -> list[PersonBox]:
+        """People (box, score, face box when known) in an RGB uint8 image, any order."""
 
 
 @runtime_checkable

@@ -33,8 +33,8 @@ def root(
     """vmsg: segment, synth, clone, prosody, mix and render talking video messages."""
 
 
-COMMAND_MODULES = ("segment", "synth", "clone", "prosody", "enhance", "mix", "bgm", "render", "doctor", "batch", "cache",
-                   "jobs", "worker", "submit")
+COMMAND_MODULES = ("segment", "synth", "clone", "prosody", "enhance", "mix", "bgm", "render", "doctor", "models", "batch",
+                   "cache", "jobs", "worker", "submit")
 """Each vmsg.cli.<name> module has `register(app)`; importing them is cheap (no heavy imports)."""
 
 

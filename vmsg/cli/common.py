@@ -19,7 +19,7 @@ PresignOpt = Annotated[Optional[int], typer.Option("--presign", metavar="SECONDS
                                                    help="put a presigned URL of each s3:// output, valid this long, in its report")]
 
 
-def build_options(model, **fields):
+def build_options(model, /, **fields):
     """Options from the flags that were given (None = not given, so the model's default holds).
 
     A value out of range becomes a usage error naming the flag.

@@ -38,6 +38,8 @@ def read_image(path: Path | str, *, what: str = "image") -> np.ndarray:
         raise
     except UnidentifiedImageError as exc:
         raise InputError(f"{what} {path}: not an image file") from exc
+    except Image.DecompressionBombError as exc:  # PIL refuses > 2x its own limit before we see the size
+        raise InputError(f"{what} {path}: over the limit of {MAX_PIXELS / 1e6:.0f} megapixels ({exc})") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{what} {path}: corrupt or truncated image ({exc})") from exc
 

@@ -1,40 +1,29 @@
-"""MediaPipe selfie segmentation: the model ships inside the mediapipe wheel (0.10.21)."""
+"""MediaPipe selfie segmentation: the model ships inside the mediapipe wheel (0.10.21).
+
+`general` (256×256) suits portraits; `landscape` (144×256) is faster on wide frames.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import ClassVar
 
 import numpy as np
 
+from vmsg.backends.mediapipe_util import QuietFirstRun, import_mediapipe, quiet_native_logs
 from vmsg.device import require_cpu_only
-from vmsg.errors import BackendError
 
-
-def quiet_native_logs() -> None:
-    """Keep absl/TFLite start-up chatter off stderr (cron mails it otherwise); errors still show."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from absl import logging as absl_logging
-
-        absl_logging.set_verbosity(absl_logging.ERROR)
-    except ImportError:
-        pass
+__all__ = ["MediapipeSegmenter", "quiet_native_logs"]
 
 
 class MediapipeSegmenter:
     name: ClassVar[str] = "mediapipe"
 
-    def __init__(self, *, device: str = "auto", model: str = "general") -> None:
+    def __init__(self, *, device: str = "auto", model: str = "general", model_path: str | None = None) -> None:
         require_cpu_only(device, self.name)
-        quiet_native_logs()
-        try:
-            import mediapipe as mp
-        except ImportError as exc:
-            raise BackendError("segment engine mediapipe needs the mediapipe package", hint="pip install vmsg") from exc
+        mp = import_mediapipe(self.name)
         self.version = f"mediapipe-{mp.__version__}-selfie-{model}"
-        self._model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0 if model == "general" else 1)
+        selection = 0 if model == "general" else 1
+        self._model = QuietFirstRun(lambda: mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=selection))
 
     def matte(self, *, image: np.ndarray) -> np.ndarray:
         result = self._model.process(np.ascontiguousarray(image))

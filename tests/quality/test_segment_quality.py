@@ -1,0 +1,77 @@
+"""Matte quality on the fixture people composited onto the fixture backgrounds at several scales
+and positions (the RGBA alpha is exact ground truth). Prints IoU, SAD and MSE per case and the
+mean; the figures are reported in docs/segment.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.segment_helpers import composite_people, iou, load_rgb, load_rgba, mse, sad
+from vmsg.backends.segment.refine import band_radius, edge_band
+from vmsg.stages.segment import SegmentOptions, segment
+
+pytestmark = [pytest.mark.quality, pytest.mark.slow]
+
+CASES = [
+    # person, background, height (share of the frame's height), centre-x, bottom (fractions of the frame).
+    # The fixture people are cut at the waist, so they stand on the frame's bottom edge as in a real
+    # photo; the width is capped so nobody is cut at the sides.
+    ("example01", "background01", 0.8, 0.5, 1.0),
+    ("example02", "background01", 0.7, 0.5, 1.0),
+    ("example03", "background01", 0.9, 0.35, 1.0),
+    ("example03", "background02", 0.5, 0.5, 1.0),
+    ("example02", "background02", 0.3, 0.5, 1.0),
+    ("example01", "background02", 0.5, 0.5, 1.0),
+    ("example03", "background03", 0.4, 0.6, 1.0),
+    ("example02", "background03", 0.25, 0.45, 1.0),
+]
+FRAME = 1024
+
+
+def _case(person, background, height, fx, fb):
+    import cv2
+
+    bg = load_rgb(background)
+    s = FRAME / max(bg.shape[:2])
+    bg = cv2.resize(bg, (round(bg.shape[1] * s), round(bg.shape[0] * s)), interpolation=cv2.INTER_AREA)
+    rgba = load_rgba(person)
+    scale = min(height * bg.shape[0] / rgba.shape[0], 0.95 * bg.shape[1] / rgba.shape[1])
+    fx = min(max(fx, rgba.shape[1] * scale / 2 / bg.shape[1]), 1 - rgba.shape[1] * scale / 2 / bg.shape[1])
+    photo, (alpha,) = composite_people(bg, [(rgba, scale, fx, fb)])
+    return photo, alpha
+
+
+@pytest.fixture(scope="module")
+def scores():
+    rows = []
+    for case in CASES:
+        photo, truth = _case(*case)
+        raw = segment(photo, SegmentOptions(refine=False, select="all")).alpha
+        refined = segment(photo, SegmentOptions(select="all")).alpha
+        band = edge_band(truth >= 0.5, band_radius(truth.shape, 0.012))
+        rows.append({"case": "/".join(map(str, case)), "iou": iou(refined, truth), "sad": sad(refined, truth),
+                     "mse": mse(refined, truth), "iou_raw": iou(raw, truth),
+                     "band_sad_raw": sad(raw, truth, band), "band_sad": sad(refined, truth, band)})
+    print("\ncase                                   IoU    SAD(k)  MSE     IoU raw  band SAD raw→refined")
+    for r in rows:
+        print(f"{r['case']:<38} {r['iou']:.3f}  {r['sad']:6.1f}  {r['mse']:.4f}  {r['iou_raw']:.3f}    "
+              f"{r['band_sad_raw']:.1f} → {r['band_sad']:.1f}")
+    print(f"mean IoU {np.mean([r['iou'] for r in rows]):.3f} (raw {np.mean([r['iou_raw'] for r in rows]):.3f}), "
+          f"mean SAD {np.mean([r['sad'] for r in rows]):.1f}k, mean MSE {np.mean([r['mse'] for r in rows]):.4f}")
+    return rows
+
+
+def test_mean_iou_of_the_default_engine(scores):
+    # The issue's target is 0.95; the bundled selfie model reaches 0.94 here (see docs/segment.md).
+    assert np.mean([r["iou"] for r in scores]) >= 0.92
+    assert min(r["iou"] for r in scores) >= 0.85
+
+
+def test_refinement_lowers_sad_in_the_edge_band(scores):
+    assert sum(r["band_sad"] for r in scores) < 0.97 * sum(r["band_sad_raw"] for r in scores)
+    assert all(r["band_sad"] < r["band_sad_raw"] for r in scores)
+
+
+def test_refinement_does_not_lower_iou(scores):
+    assert np.mean([r["iou"] for r in scores]) >= np.mean([r["iou_raw"] for r in scores])
