@@ -24,6 +24,20 @@ def edge_silence(speech: Speech) -> tuple[float, float]:
     return lead, max(0.0, speech.duration - tail)
 
 
+def trim_edges(speech: Speech, *, lead_max: float, tail_max: float) -> Speech:
+    """Cut the engine's edge silence down to at most `lead_max` / `tail_max` seconds; the timeline follows."""
+    lead, tail = edge_silence(speech)
+    rate = speech.sample_rate
+    a = int(round(max(0.0, lead - lead_max) * rate))
+    b = len(speech.samples) - int(round(max(0.0, tail - tail_max) * rate))
+    if a == 0 and b == len(speech.samples):
+        return speech
+    t0, t1 = a / rate, b / rate
+    timeline = tuple(Phoneme(p.symbol, max(p.start, t0) - t0, min(p.end, t1) - t0)
+                     for p in speech.timeline if min(p.end, t1) > max(p.start, t0))
+    return Speech(speech.samples[a:b], rate, timeline, speech.timeline_source, dict(speech.meta))
+
+
 def join_speech(pieces: Sequence[Speech], pauses: Sequence[float]) -> Speech:
     """Concatenate `pieces`, putting `pauses[i]` seconds of silence (counting the engines' own edge silence)
     between piece i and i+1. All pieces must share one sample rate."""
@@ -32,6 +46,9 @@ def join_speech(pieces: Sequence[Speech], pauses: Sequence[float]) -> Speech:
     if len(pieces) == 1:
         return pieces[0]
     rate = pieces[0].sample_rate
+    last = len(pieces) - 1
+    pieces = [trim_edges(p, lead_max=pauses[i - 1] / 2 if i else float("inf"),
+                         tail_max=pauses[i] / 2 if i < last else float("inf")) for i, p in enumerate(pieces)]
     audio: list[np.ndarray] = []
     timeline: list[Phoneme] = []
     offset = 0
