@@ -93,6 +93,10 @@ def list_voices(options: SynthOptions | None = None) -> dict[str, dict[str, Any]
     voices: dict[str, dict[str, Any]] = {}
     for name in SPEECH_ENGINES.names():
         try:
+            fixed = getattr(SPEECH_ENGINES.load(name), "static_voices", None)
+            if fixed is not None:  # a fixed list: no need to load a model to print it
+                voices[name] = {"available": True, "voices": list(fixed)}
+                continue
             engine = _engine(options.model_copy(update={"engine": name, "device": "cpu"}))
             voices[name] = {"available": True, "voices": engine.voices()}
         except VmsgError as exc:

@@ -32,6 +32,7 @@ _MAX_TOKENS = 500
 
 class KokoroEngine:
     name: ClassVar[str] = "kokoro"
+    static_voices: ClassVar[tuple[str, ...]] = VOICES
 
     def __init__(self, *, device: str = "auto", threads: int | None = None) -> None:
         try:
