@@ -115,7 +115,7 @@ class VoicevoxEngine:
         except httpx.TransportError as exc:
             raise TemporaryError(
                 f"VOICEVOX engine at {self.url} does not answer ({type(exc).__name__}: {exc})",
-                hint=f"start it, or point --voicevox-url / $VMSG_VOICEVOX_URL at a running one",
+                hint="start it, or point --voicevox-url / $VMSG_VOICEVOX_URL at a running one",
             ) from exc
         except _ServerBusy as exc:
             raise TemporaryError(f"VOICEVOX engine at {self.url}{path} answered HTTP {exc.response.status_code}") from exc
