@@ -18,6 +18,7 @@ def synth_command(
     engine: Annotated[Optional[str], typer.Option(help="kokoro (default), openjtalk or voicevox")] = None,
     voice: Annotated[Optional[str], typer.Option(help="engine voice (see --list-voices)")] = None,
     speed: Annotated[Optional[float], typer.Option(help="speaking rate, 0.5–2.0")] = None,
+    profile: Annotated[Optional[str], typer.Option(help="speak in a saved voice profile (vmsg clone list)")] = None,
     voicevox_url: Annotated[Optional[str], typer.Option(help="VOICEVOX engine URL (default $VMSG_VOICEVOX_URL or http://127.0.0.1:50021)")] = None,
     vv: Annotated[Optional[list[str]], typer.Option("--vv", help="VOICEVOX AudioQuery field, e.g. --vv pitchScale=0.05 (repeatable)")] = None,
     list_voices: Annotated[bool, typer.Option("--list-voices", help="print every engine's voices as JSON and exit")] = False,
@@ -48,7 +49,7 @@ def synth_command(
             raise InputError(f"text file {text_file}: cannot be read ({exc})") from exc
     if text is None:
         raise UsageError("missing the text (argument or --text-file)")
-    fields = {"engine": engine, "voice": voice, "speed": speed, "device": device, "voicevox": voicevox or None}
+    fields = {"engine": engine, "voice": voice, "speed": speed, "profile": profile, "device": device, "voicevox": voicevox or None}
     options = build_options(SynthOptions, **fields)
     check_writable(output)
     speech = synth(text, options)

@@ -57,6 +57,7 @@ class SynthOptions(StageOptions):
     engine: str = "kokoro"
     voice: str | None = Field(None, description="engine voice; None = the engine's first voice")
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    profile: str | None = Field(None, description="speak in a saved voice profile (vmsg clone create)")
     device: DeviceName = "auto"
     voicevox: VoicevoxOptions = Field(default_factory=VoicevoxOptions)
 
@@ -80,7 +81,13 @@ def synth(text: str, options: SynthOptions | None = None) -> Speech:
     extra = {"query": options.voicevox.query_fields()} if options.engine == "voicevox" else {}
     chunks = chunk_text(clean)
     log.debug("synth: %d chunk(s) with %s", len(chunks), engine.name)
-    pieces = [engine.synthesize(text=c.text, voice=options.voice, speed=options.speed, **extra) for c in chunks]
+    if options.profile:  # the clone half's hook (vmsg.stages.clone.speak_as), applied chunk by chunk
+        from vmsg.stages.clone import speak_as
+
+        pieces = [speak_as(engine, c.text, profile_name=options.profile, voice=options.voice, speed=options.speed,
+                           device=options.device) for c in chunks]
+    else:
+        pieces = [engine.synthesize(text=c.text, voice=options.voice, speed=options.speed, **extra) for c in chunks]
     speech = join_speech(pieces, [c.pause_after for c in chunks])
     return speech.with_audio(speech.samples, engine_version=engine.version, text=clean, chunks=len(chunks))
 
