@@ -15,9 +15,12 @@ def synth_command(
     text: Annotated[Optional[str], typer.Argument(help="the message (or use --text-file)")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="audio file: .wav .flac .mp3 .m4a .ogg")] = None,
     text_file: Annotated[Optional[Path], typer.Option(help="read the message from this UTF-8 file")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="kokoro (default) or openjtalk")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="kokoro (default), openjtalk or voicevox")] = None,
     voice: Annotated[Optional[str], typer.Option(help="engine voice (see --list-voices)")] = None,
     speed: Annotated[Optional[float], typer.Option(help="speaking rate, 0.5–2.0")] = None,
+    profile: Annotated[Optional[str], typer.Option(help="speak in a saved voice profile (vmsg clone list)")] = None,
+    voicevox_url: Annotated[Optional[str], typer.Option(help="VOICEVOX engine URL (default $VMSG_VOICEVOX_URL or http://127.0.0.1:50021)")] = None,
+    vv: Annotated[Optional[list[str]], typer.Option("--vv", help="VOICEVOX AudioQuery field, e.g. --vv pitchScale=0.05 (repeatable)")] = None,
     list_voices: Annotated[bool, typer.Option("--list-voices", help="print every engine's voices as JSON and exit")] = False,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
@@ -30,8 +33,10 @@ def synth_command(
     from vmsg.store import check_writable
     from vmsg.timeline_io import timeline_path_for, write_timeline
 
+    voicevox = _voicevox_fields(voicevox_url, vv)
     if list_voices:
-        print(json.dumps(all_voices(), ensure_ascii=False, indent=2))
+        listing = all_voices(build_options(SynthOptions, voicevox=voicevox or None, device="cpu"))
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
         return
     if output is None:
         raise UsageError("missing --output/-o")
@@ -44,7 +49,7 @@ def synth_command(
             raise InputError(f"text file {text_file}: cannot be read ({exc})") from exc
     if text is None:
         raise UsageError("missing the text (argument or --text-file)")
-    fields = {"engine": engine, "voice": voice, "speed": speed, "device": device}
+    fields = {"engine": engine, "voice": voice, "speed": speed, "profile": profile, "device": device, "voicevox": voicevox or None}
     options = build_options(SynthOptions, **fields)
     check_writable(output)
     speech = synth(text, options)
@@ -52,6 +57,19 @@ def synth_command(
     write_timeline(output, speech.timeline, speech.timeline_source)
     done(f"wrote {output} ({speech.duration:.2f} s) and {timeline_path_for(output).name}", quiet,
          output=str(output), seconds=round(speech.duration, 3))
+
+
+def _voicevox_fields(url: str | None, pairs: list[str] | None) -> dict:
+    """--voicevox-url and --vv KEY=VALUE pairs as VoicevoxOptions fields (validated by the model)."""
+    from vmsg.errors import UsageError
+
+    fields: dict = {"url": url} if url else {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--vv {pair!r}: expected KEY=VALUE, e.g. --vv pitchScale=0.05")
+        fields[key.strip()] = None if value.strip().lower() in ("", "none", "null") else value.strip()
+    return fields
 
 
 def register(app: typer.Typer) -> None:

@@ -7,5 +7,6 @@ SPEECH_ENGINES: Registry = Registry(
     {
         "kokoro": "vmsg.backends.tts.kokoro:KokoroEngine",
         "openjtalk": "vmsg.backends.tts.openjtalk:OpenJTalkEngine",
+        "voicevox": "vmsg.backends.tts.voicevox:VoicevoxEngine",
     },
 )

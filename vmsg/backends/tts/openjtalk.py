@@ -27,6 +27,7 @@ def phoneme_of(label: str) -> str:
 
 class OpenJTalkEngine:
     name: ClassVar[str] = "openjtalk"
+    static_voices: ClassVar[tuple[str, ...]] = VOICES
 
     def __init__(self, *, device: str = "auto") -> None:
         require_cpu_only(device, self.name)
