@@ -24,6 +24,11 @@ class RenderOptions(StageOptions):
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
     audio_bitrate: str = "192k"
     device: DeviceName = "auto"
+    # face2d: what moves besides the lips; the same seed gives the same video.
+    seed: int = Field(0, ge=0, description="seed for blinks and head motion")
+    blinks: bool = True
+    motion: float = Field(1.0, ge=0.0, le=2.0, description="head motion and breathing, 0 = still head")
+    expressiveness: float = Field(1.0, ge=0.3, le=1.5, description="how wide the mouth opens")
 
 
 def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, options: RenderOptions | None = None) -> dict[str, Any]:
