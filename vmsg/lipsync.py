@@ -35,7 +35,7 @@ CLOSED_OPENING = 0.05
 MAX_IDENTITY_MAD = 6.0
 SILENCE_DB = 40.0
 """A frame is silent when its level is this far under the loud (95th percentile) frames."""
-SCORE_SIDE = 480
+SCORE_SIDE = 720
 
 
 @dataclass
@@ -145,12 +145,14 @@ def score_video(video: Path | str, *, source_image: np.ndarray | None = None,
     video = Path(video)
     if not video.is_file():
         raise InputError(f"video {video}: file not found")
-    frames, w, h, fps = decode_frames(video, max_side=SCORE_SIDE)
+    frames, w, h, fps, (vw, vh) = decode_frames(video, max_side=SCORE_SIDE)
     source = keep = None
     if source_image is not None:
-        full = fit_even(source_image, 100000)
-        source = cv2.resize(full, (w, h), interpolation=cv2.INTER_AREA).astype(np.int16)
-        keep = _region_mask(find_face(source.astype(np.uint8), what="source image").points, (h, w))
+        fitted = fit_even(source_image, max(vw, vh))  # the renderers' own scaling, so only rendering differs
+        if fitted.shape[:2] != (h, w):
+            fitted = cv2.resize(fitted, (w, h), interpolation=cv2.INTER_AREA)
+        keep = _region_mask(find_face(fitted, what="source image").points, (h, w))
+        source = fitted.astype(np.int16)
     tracker = FaceTracker()
     openings, mads = [], []
     try:

@@ -21,10 +21,18 @@ def render_command(
     size: Annotated[Optional[int], typer.Option(help="longest side in pixels")] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
+    score: Annotated[Optional[Path], typer.Option(
+        "--score", help="measure the lip-sync of this rendered mp4 instead of rendering (--image: source for identity, "
+        "--audio: the voice alone when the track has music); exit 1 when a check fails")] = None,
 ) -> None:
-    """Render RECIPES, or --image with --audio into -o."""
+    """Render RECIPES, or --image with --audio into -o; or measure a video with --score."""
     from vmsg.errors import UsageError
 
+    if score is not None:
+        if recipes or output:
+            raise UsageError("--score measures an existing video; give no recipes and no --output")
+        _score(score, image, audio, quiet)
+        return
     if image or audio:
         if recipes:
             raise UsageError("give recipes, or --image and --audio, not both")
@@ -86,11 +94,39 @@ def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, 
 
     options = build_options(RenderOptions, engine=engine, fps=fps, size=size, device=device)
     check_writable(output)
+    from vmsg.errors import InputError
+
     pixels = read_image(image)
     speech = read_speech(audio, what="audio")
     track = Soundtrack(speech.samples, speech.sample_rate, speech.timeline, speech.timeline_source)
-    render(pixels, track, output, options)
+    try:
+        render(pixels, track, output, options)
+    except InputError as exc:  # name the file the user gave, not the array the library saw
+        raise InputError(f"image {image}: {exc.message}", hint=exc.hint) from exc
     done(f"wrote {output} ({track.duration:.2f} s)", quiet, output=str(output))
+
+
+def _score(video: Path, image: Optional[Path], audio: Optional[Path], quiet: bool) -> None:
+    import json
+
+    from vmsg.cli.output import done, stdout
+    from vmsg.lipsync import score_video
+    from vmsg.media.audio import read_audio
+    from vmsg.media.image import read_image
+
+    source = read_image(image, what="source image") if image else None
+    reference = read_audio(audio) if audio else None
+    result = score_video(video, source_image=source, reference_audio=reference)
+    facts = result.as_dict()
+    if not quiet:
+        stdout.print_json(json.dumps(facts))
+    failed = [name for name, ok in result.checks.items() if not ok]
+    mad = "n/a" if result.identity_mad is None else f"{result.identity_mad:.2f}"
+    closed = "n/a" if result.closed_in_silence is None else f"{result.closed_in_silence:.0%}"
+    done(f"{video}: r={result.correlation:.2f} at lag {result.best_lag_frames:+d}, closed in silence {closed}, "
+         f"identity MAD {mad}: {'pass' if not failed else 'FAIL (' + ', '.join(failed) + ')'}", quiet, **facts)
+    if failed:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

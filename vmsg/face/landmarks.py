@@ -7,6 +7,8 @@ the full-range face detector and the mesh is run on a crop around the largest.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +75,23 @@ class Face:
         return float(np.clip(2.0 * (nose - right) / span - 1.0, -1.0, 1.0))
 
 
+@contextlib.contextmanager
+def _native_stderr_muted():
+    """MediaPipe's C++ side prints start-up warnings straight to fd 2; hide them while graphs start."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "wb") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _mediapipe():
     from vmsg.backends.segment.mediapipe import quiet_native_logs
 
@@ -87,8 +106,9 @@ def _mediapipe():
 def _mesh_faces(image: np.ndarray, max_faces: int) -> list[Face]:
     mp = _mediapipe()
     h, w = image.shape[:2]
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=max_faces, refine_landmarks=True,
-                                         min_detection_confidence=0.5) as mesh:
+    with _native_stderr_muted(), mp.solutions.face_mesh.FaceMesh(
+        static_image_mode=True, max_num_faces=max_faces, refine_landmarks=True, min_detection_confidence=0.5
+    ) as mesh:
         result = mesh.process(np.ascontiguousarray(image))
     faces = []
     for found in result.multi_face_landmarks or []:
@@ -101,7 +121,7 @@ def _detector_boxes(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Face boxes from the full-range detector (finds small faces the mesh misses)."""
     mp = _mediapipe()
     h, w = image.shape[:2]
-    with mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5) as det:
+    with _native_stderr_muted(), mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5) as det:
         result = det.process(np.ascontiguousarray(image))
     boxes = []
     for d in result.detections or []:
@@ -145,12 +165,19 @@ class FaceTracker:
 
     def __init__(self) -> None:
         mp = _mediapipe()
-        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                                                     min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        with _native_stderr_muted():
+            self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
+                                                         min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        self._started = False
 
     def __call__(self, frame: np.ndarray) -> Face | None:
         h, w = frame.shape[:2]
-        result = self._mesh.process(np.ascontiguousarray(frame))
+        if not self._started:
+            with _native_stderr_muted():
+                result = self._mesh.process(np.ascontiguousarray(frame))
+            self._started = True
+        else:
+            result = self._mesh.process(np.ascontiguousarray(frame))
         if not result.multi_face_landmarks:
             return None
         arr = np.array([(p.x * w, p.y * h, p.z * w) for p in result.multi_face_landmarks[0].landmark])

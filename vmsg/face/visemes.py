@@ -149,3 +149,25 @@ def audio_shapes(samples: np.ndarray, rate: int, fps: float, n_frames: int) -> t
                 opened[start:i] = 0.0
             start = None
     return np.clip(opened, 0.0, 1.0), np.zeros(n_frames)
+
+
+def mouth_track(soundtrack, fps: float, n_frames: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """(open, spread, driver) per frame for a Soundtrack.
+
+    An exact timeline ("engine") sets the shapes and their timing, the jaw opening
+    scaled by loudness (louder speech, wider jaw); an estimated one ("scaled",
+    "aligned") only lends its vowel shapes to an opening that follows the audio;
+    no timeline: the audio alone.
+    """
+    samples, rate = soundtrack.samples, soundtrack.sample_rate
+    times = (np.arange(n_frames) + 0.5) / fps
+    audio_open, _ = audio_shapes(samples, rate, fps, n_frames)
+    if not soundtrack.timeline or soundtrack.timeline_source == "none":
+        return audio_open, np.zeros(n_frames), "audio"
+    opening, spread = timeline_shapes(soundtrack.timeline, times)
+    if soundtrack.timeline_source != "engine":
+        return audio_open, spread * (audio_open > 0.02), "audio+timeline shapes"
+    rms = frame_rms(samples, rate, fps, n_frames)
+    level = np.clip(rms / max(float(np.percentile(rms, 95)), 1e-9), 0.0, 1.0)
+    opening = opening * loudness_gate(samples, rate, fps, n_frames) * (0.5 + 0.5 * level)
+    return opening, spread, "timeline"

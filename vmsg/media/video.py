@@ -74,7 +74,8 @@ class FramePipe:
 
 
 def decode_frames(path: Path | str, *, max_side: int | None = None):
-    """(frames iterator of uint8 RGB, width, height, fps) for a video, scaled so its longer side is ≤ max_side."""
+    """(frames iterator of uint8 RGB, width, height, fps, (source width, height)) for a video, scaled so its
+    longer side is ≤ max_side."""
     from vmsg.media.ffmpeg import probe
 
     info = probe(path)
@@ -82,6 +83,7 @@ def decode_frames(path: Path | str, *, max_side: int | None = None):
     if video is None:
         raise InputError(f"{path}: no video stream")
     w, h = int(video["width"]), int(video["height"])
+    original = (w, h)
     num, den = (int(x) for x in video.get("avg_frame_rate", "25/1").split("/"))
     fps = num / den if den else 25.0
     if max_side and max(w, h) > max_side:
@@ -104,7 +106,7 @@ def decode_frames(path: Path | str, *, max_side: int | None = None):
             proc.kill()
             proc.wait()
 
-    return frames(), w, h, fps
+    return frames(), w, h, fps, original
 
 
 def decode_audio(path: Path | str, rate: int = 16000) -> np.ndarray:

@@ -73,24 +73,17 @@ class Face2DRenderer:
         from vmsg.face.landmarks import find_face
         from vmsg.face.motion import EyeBlinker, HeadSway, blink_curve, sway_curves
         from vmsg.face.mouth import MouthWarper
-        from vmsg.face.visemes import audio_shapes, loudness_gate, timeline_shapes
+        from vmsg.face.visemes import mouth_track
         from vmsg.media.image import fit_even
         from vmsg.media.video import FramePipe
 
         started = time.perf_counter()
         base = np.ascontiguousarray(fit_even(image, options.size))
         h, w = base.shape[:2]
-        face = find_face(base, what=f"subject image ({w}x{h} at render size)")
+        face = find_face(base, what="subject image at render size")
         fps = int(options.fps)
         n_frames = max(1, int(round(soundtrack.duration * fps)))
-        times = (np.arange(n_frames) + 0.5) / fps
-        if soundtrack.timeline and soundtrack.timeline_source != "none":
-            opening, spread = timeline_shapes(soundtrack.timeline, times)
-            opening = opening * loudness_gate(soundtrack.samples, soundtrack.sample_rate, fps, n_frames)
-            driver = "timeline"
-        else:
-            opening, spread = audio_shapes(soundtrack.samples, soundtrack.sample_rate, fps, n_frames)
-            driver = "audio"
+        opening, spread, driver = mouth_track(soundtrack, fps, n_frames)
         opening = np.clip(opening * options.expressiveness, 0.0, 1.0)
         rng = np.random.default_rng(options.seed)
         closure = blink_curve(n_frames, fps, rng) if options.blinks else np.zeros(n_frames)
