@@ -127,15 +127,15 @@ class HeadSway:
         edge[:, -ramp:] *= lin[None, ::-1]
         self.weight = weight * edge
         ys, xs = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
-        self.X, self.Y = xs, ys
         pivot = pts[CHIN] + 0.35 * (pts[CHIN] - pts[FOREHEAD]) - (x0, y0)
-        self.wpx, self.wpy = self.weight * (xs - pivot[0]), self.weight * (ys - pivot[1])
-        self.wunit = self.weight * face.interocular
+        wpx, wpy = self.weight * (xs - pivot[0]), self.weight * (ys - pivot[1])
+        # maps = basis @ coefficients: one matrix product per frame gives cv2.remap's interleaved (x, y) map
+        self.basis = np.stack([xs, ys, wpx, wpy, self.weight * face.interocular], axis=-1).reshape(-1, 5)
+        self.shape = xs.shape
 
-    def maps(self, angle_deg: float, dx: float, dy: float) -> tuple[np.ndarray, np.ndarray]:
-        """Inverse maps for cv2.remap: where each output pixel of the region comes from."""
+    def maps(self, angle_deg: float, dx: float, dy: float) -> tuple[np.ndarray, None]:
+        """Inverse map for cv2.remap (interleaved x, y; no second map): where each output pixel comes from."""
         a = np.deg2rad(angle_deg)
-        c, s = np.float32(np.cos(a) - 1.0), np.float32(np.sin(a))
-        map_x = self.X - c * self.wpx + s * self.wpy - np.float32(dx) * self.wunit
-        map_y = self.Y - s * self.wpx - c * self.wpy - np.float32(dy) * self.wunit
-        return map_x, map_y
+        c, s = np.cos(a) - 1.0, np.sin(a)
+        coef = np.array([[1.0, 0.0], [0.0, 1.0], [-c, -s], [s, -c], [-dx, -dy]], np.float32)
+        return (self.basis @ coef).reshape(*self.shape, 2), None

@@ -109,6 +109,7 @@ class MouthWarper:
         upper = self.V + self.c1 < self.s_up - 1.0
         lower = self.V - self.b0 - np.maximum(self.b1, 0.0) > self.s_lo + 1.0
         self.split = upper[..., None]
+        self.basis = np.stack([self.X, self.Y, self.b1, self.b0, self.c1, self.w1], axis=-1).reshape(-1, 6)
         rows, cols = np.nonzero(~(upper | lower))
         if len(rows) == 0:
             self.band = (slice(0, 0), slice(0, 0))
@@ -119,18 +120,23 @@ class MouthWarper:
         """The region at `self.box` for an opening in [0, 1] and a spread in [-1, 1] (uint8 RGB)."""
         import cv2
 
-        dlo = opening * self.b1 + self.b0
-        dup = opening * self.c1
-        sh = spread * self.w1
         ax, dn = self.across, self.down
-        lo = cv2.remap(self.src, self.X - dlo * dn[0] - sh * ax[0], self.Y - dlo * dn[1] - sh * ax[1],
-                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        up = cv2.remap(self.src, self.X + dup * dn[0] - sh * ax[0], self.Y + dup * dn[1] - sh * ax[1],
-                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        o, sp = float(opening), float(spread)
+        # columns of self.basis: X, Y, b1, b0, c1, w1 (see _prepare_band)
+        lo_coef = np.array([[1, 0], [0, 1], [-o * dn[0], -o * dn[1]], [-dn[0], -dn[1]], [0, 0],
+                            [-sp * ax[0], -sp * ax[1]]], np.float32)
+        up_coef = np.array([[1, 0], [0, 1], [0, 0], [0, 0], [o * dn[0], o * dn[1]], [-sp * ax[0], -sp * ax[1]]],
+                           np.float32)
+        shape = (*self.V.shape, 2)
+        lo = cv2.remap(self.src, (self.basis @ lo_coef).reshape(shape), None, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+        up = cv2.remap(self.src, (self.basis @ up_coef).reshape(shape), None, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
         out = np.where(self.split, up, lo)
         band = self.band
         V, s_up, s_lo = self.V[band], self.s_up[band], self.s_lo[band]
-        dlo, dup = dlo[band], dup[band]
+        dlo = o * self.b1[band] + self.b0[band]
+        dup = o * self.c1[band]
         upf, lof = up[band].astype(np.float32), lo[band].astype(np.float32)
         v_up, v_lo = V + dup, V - dlo
         a_up = np.clip(s_up - v_up + 0.5, 0.0, 1.0)[..., None]

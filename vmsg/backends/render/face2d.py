@@ -108,9 +108,8 @@ class Face2DRenderer:
                 region[my0 - y0 : my1 - y0, mx0 - x0 : mx1 - x0] = mouth.render(float(opening[i]), float(spread[i]))
                 eyes.apply(region, float(closure[i]), origin=(x0, y0))
                 if head is not None:
-                    map_x, map_y = head.maps(*sway[i])
                     sub = region[hy0 - y0 : hy1 - y0, hx0 - x0 : hx1 - x0]
-                    sub[:] = cv2.remap(sub, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                    sub[:] = cv2.remap(sub, *head.maps(*sway[i]), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                 frame.put(region, x0, y0)
                 pipe.write(frame.buf)
         seconds = time.perf_counter() - started
