@@ -161,27 +161,36 @@ def find_face(image: np.ndarray, *, what: str = "image") -> Face:
 
 
 class FaceTracker:
-    """Landmarks frame after frame (the mesh tracks between frames): for measuring videos."""
+    """Landmarks frame after frame (the mesh tracks between frames): for measuring videos.
+
+    MediaPipe's graph threads print start-up warnings just after the first
+    frames; fd 2 stays muted until the fourth frame (or close()).
+    """
 
     def __init__(self) -> None:
         mp = _mediapipe()
-        with _native_stderr_muted():
-            self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                                                         min_detection_confidence=0.5, min_tracking_confidence=0.5)
-        self._started = False
+        self._mute = _native_stderr_muted()
+        self._mute.__enter__()
+        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
+                                                     min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        self._calls = 0
+
+    def _unmute(self) -> None:
+        if self._mute is not None:
+            mute, self._mute = self._mute, None
+            mute.__exit__(None, None, None)
 
     def __call__(self, frame: np.ndarray) -> Face | None:
         h, w = frame.shape[:2]
-        if not self._started:
-            with _native_stderr_muted():
-                result = self._mesh.process(np.ascontiguousarray(frame))
-            self._started = True
-        else:
-            result = self._mesh.process(np.ascontiguousarray(frame))
+        self._calls += 1
+        if self._calls > 3:
+            self._unmute()
+        result = self._mesh.process(np.ascontiguousarray(frame))
         if not result.multi_face_landmarks:
             return None
         arr = np.array([(p.x * w, p.y * h, p.z * w) for p in result.multi_face_landmarks[0].landmark])
         return Face(arr[:, :2], arr[:, 2])
 
     def close(self) -> None:
+        self._unmute()
         self._mesh.close()

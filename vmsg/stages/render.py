@@ -17,7 +17,7 @@ MAX_AUDIO_SECONDS = 600.0
 
 
 class RenderOptions(StageOptions):
-    engine: str = "still"
+    engine: str = "face2d"
     fps: Literal[25, 30] = 25
     size: int = Field(720, ge=256, le=1920, description="longest side of the video in pixels")
     crf: int = Field(20, ge=0, le=51)
