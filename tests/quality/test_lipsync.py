@@ -65,11 +65,14 @@ def test_face2d_lip_sync_on_real_people(tmp_path, astronaut_png, openjtalk, subj
     image = _subjects(astronaut_png)[subject]
     out = tmp_path / f"{subject}.mp4"
     render(image, openjtalk, out, RenderOptions(engine="face2d"))
-    still = tmp_path / "still.mp4"
-    render(image, openjtalk, still, RenderOptions(engine="still"))
-    still_score = score_video(still, source_image=image)
-    assert not still_score.checks["correlation"]  # negative control: a still mouth does not pass
-    _assert_good(score_video(out, source_image=image), still_mad=still_score.identity_mad)
+    still_mad = None
+    if subject == "astronaut":  # negative control (once): the still engine's mouth does not move
+        still = tmp_path / "still.mp4"
+        render(image, openjtalk, still, RenderOptions(engine="still"))
+        still_score = score_video(still, source_image=image)
+        assert not still_score.checks["correlation"]
+        still_mad = still_score.identity_mad
+    _assert_good(score_video(out, source_image=image), still_mad=still_mad)
 
 
 def test_face2d_lip_sync_with_kokoro_speech(tmp_path, astronaut_png) -> None:
