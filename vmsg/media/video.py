@@ -1,5 +1,6 @@
 """Frames in, mp4 out: raw yuv420p frames piped to ffmpeg's stdin, with the
-soundtrack muxed as AAC (the encoder settings of the still renderer)."""
+soundtrack muxed as AAC (the encoder settings of the still renderer, with
+the fast AAC coder)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ class FramePipe:
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{self.width}x{self.height}", "-r", str(self.fps), "-i", "-",
             "-i", str(audio), "-map", "0:v", "-map", "1:a",
             "-c:v", "libx264", "-preset", o.preset, "-crf", str(o.crf), "-pix_fmt", "yuv420p", "-r", str(self.fps),
-            "-c:a", "aac", "-b:a", o.audio_bitrate, "-movflags", "+faststart", "-f", "mp4", str(self.output),
+            # the fast AAC coder costs a third of the default's CPU; at speech bitrates the difference is not audible
+            "-c:a", "aac", "-aac_coder", "fast", "-b:a", o.audio_bitrate, "-movflags", "+faststart", "-f", "mp4", str(self.output),
         ]
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr)
