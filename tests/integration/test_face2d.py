@@ -81,6 +81,24 @@ def test_no_face_is_an_input_error_and_writes_nothing(tmp_path, track) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_failure_mid_render_leaves_nothing_under_the_output_name(tmp_path, astronaut, track, monkeypatch) -> None:
+    from vmsg.face.mouth import MouthWarper
+
+    calls = {"n": 0}
+    original = MouthWarper.render
+
+    def failing(self, opening, spread):
+        calls["n"] += 1
+        if calls["n"] == 40:
+            raise RuntimeError("disk gone")
+        return original(self, opening, spread)
+
+    monkeypatch.setattr(MouthWarper, "render", failing)
+    with pytest.raises(RuntimeError, match="disk gone"):
+        render(astronaut, track, tmp_path / "half.mp4", RenderOptions(engine="face2d"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_face_smaller_than_64_px_is_refused(tmp_path, astronaut, track) -> None:
     with pytest.raises(InputError, match="under the minimum of 64 px"):
         render(astronaut, track, tmp_path / "d.mp4", RenderOptions(engine="face2d", size=256))
