@@ -42,6 +42,7 @@ class FramePipe:
         ]
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        _widen_pipe(self._proc.stdin.fileno(), self.width * self.height * 3 // 2)
         return self
 
     def write(self, frame: np.ndarray) -> None:
@@ -73,6 +74,16 @@ class FramePipe:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._finish(kill=exc_type is not None, report=exc_type is None)
+
+
+def _widen_pipe(fd: int, frame_bytes: int) -> None:
+    """Let a whole frame sit in the pipe (Linux), so drawing the next one overlaps ffmpeg reading this one."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), min(max(frame_bytes, 65536), 1 << 20))
+    except (ImportError, OSError):
+        pass
 
 
 def decode_frames(path: Path | str, *, max_side: int | None = None):
