@@ -19,6 +19,7 @@ def render_command(
     engine: Annotated[Optional[str], typer.Option(help="render engine")] = None,
     fps: Annotated[Optional[int], typer.Option(help="25 or 30")] = None,
     size: Annotated[Optional[int], typer.Option(help="longest side in pixels")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="face2d: seed for blinks and head motion")] = None,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
     score: Annotated[Optional[Path], typer.Option(
@@ -38,12 +39,12 @@ def render_command(
             raise UsageError("give recipes, or --image and --audio, not both")
         if not (image and audio and output):
             raise UsageError("file mode needs --image, --audio and --output")
-        _render_files(image, audio, output, engine=engine, fps=fps, size=size, device=device, quiet=quiet)
+        _render_files(image, audio, output, engine=engine, fps=fps, size=size, seed=seed, device=device, quiet=quiet)
         return
     if not recipes:
         raise UsageError("give a recipe file (or --image, --audio and -o)")
     overrides = list(set_ or [])
-    for flag, value in (("render.engine", engine), ("render.fps", fps), ("render.size", size)):
+    for flag, value in (("render.engine", engine), ("render.fps", fps), ("render.size", size), ("render.seed", seed)):
         if value is not None:
             overrides.append(f"{flag}={value}")
     if device != "auto":
@@ -84,7 +85,7 @@ def _render_recipes(paths: list[Path], overrides: list[str], quiet: bool) -> Non
         raise typer.Exit(1)
 
 
-def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, device: str, quiet: bool) -> None:
+def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, seed, device: str, quiet: bool) -> None:
     from vmsg.cli.output import done
     from vmsg.media.image import read_image
     from vmsg.stages.render import RenderOptions, render
@@ -92,7 +93,7 @@ def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, 
     from vmsg.timeline_io import read_speech
     from vmsg.types import Soundtrack
 
-    options = build_options(RenderOptions, engine=engine, fps=fps, size=size, device=device)
+    options = build_options(RenderOptions, engine=engine, fps=fps, size=size, seed=seed, device=device)
     check_writable(output)
     from vmsg.errors import InputError
 
