@@ -141,11 +141,13 @@ class MouthWarper:
         v_up, v_lo = V + dup, V - dlo
         a_up = np.clip(s_up - v_up + 0.5, 0.0, 1.0)[..., None]
         a_lo = np.clip(v_lo - s_lo + 0.5, 0.0, 1.0)[..., None]
-        if float(((1.0 - a_up) * (1.0 - a_lo)).max(initial=0.0)) < 1e-3:
-            mixed = a_lo * lof + (1.0 - a_lo) * upf
-        else:
-            inner = self._interior(upf, lof, v_up, v_lo, dlo, dup, band)
-            mixed = a_lo * lof + (1.0 - a_lo) * (a_up * upf + (1.0 - a_up) * inner)
+        # beyond the mouth corners the lips only meet: no sliver of the cavity may show along the seam
+        a_lo = np.where(self.prof[band][..., None] > 0.0, a_lo, 1.0 - a_up)
+        a_up = np.minimum(a_up, 1.0 - a_lo)  # where the lips overlap the lower one is in front
+        gap = 1.0 - a_lo - a_up
+        mixed = a_lo * lof + a_up * upf
+        if float(gap.max(initial=0.0)) >= 1e-3:
+            mixed += gap * self._interior(upf, lof, v_up, v_lo, dlo, dup, band)
         out[band] = (mixed + 0.5).astype(np.uint8)
         return out
 
@@ -157,7 +159,7 @@ class MouthWarper:
         t = np.clip((V - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)
         shade = (0.55 + 0.45 * prof)[..., None]
         cavity = CAVITY + (TONGUE - CAVITY) * (0.7 * _smoothstep((t - 0.55) / 0.45))[..., None]
-        cavity = cavity * shade
+        cavity = cavity * shade * (0.7 + 0.3 * t)[..., None]  # the shadow of the upper lip and teeth
         if self.teeth:
             depth = (V - top) / max(self.max_gap, 1.0)
             teeth = (np.clip((0.16 * prof - depth) * self.max_gap, 0.0, 1.0) * (depth >= -0.02))[..., None]
