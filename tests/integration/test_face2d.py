@@ -178,3 +178,16 @@ def test_unwritable_output_is_refused_before_any_work(tmp_path, astronaut_png, s
     done = _vmsg("render", "--image", str(astronaut_png), "--audio", str(wav), "-o", str(blocker / "o.mp4"),
                  "--engine", "face2d")
     assert done.returncode == 2 and "cannot create its folder" in done.stderr
+
+
+def test_cli_score_exits_1_when_the_mouth_does_not_follow_the_voice(tmp_path, astronaut_png, speech) -> None:
+    from vmsg.timeline_io import write_speech
+
+    wav = tmp_path / "voice.wav"
+    write_speech(wav, speech)
+    still = tmp_path / "still.mp4"
+    assert _vmsg("render", "--image", str(astronaut_png), "--audio", str(wav), "-o", str(still),
+                 "--engine", "still").returncode == 0
+    scored = _vmsg("render", "--score", str(still))
+    assert scored.returncode == 1
+    assert "FAIL (correlation" in scored.stderr
