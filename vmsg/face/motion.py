@@ -31,7 +31,7 @@ def sway_curves(n_frames: int, fps: float, rng: np.random.Generator, amount: flo
     """(angle in degrees, dx, dy in units of interocular distance) per frame: sums of slow sines."""
     t = np.arange(n_frames) / fps
     out = np.zeros((n_frames, 3))
-    for k, (amp, lo, hi) in enumerate(((1.0, 0.05, 0.25), (0.006, 0.04, 0.2), (0.004, 0.05, 0.2))):
+    for k, (amp, lo, hi) in enumerate(((0.6, 0.05, 0.25), (0.005, 0.04, 0.2), (0.004, 0.05, 0.2))):
         for _ in range(3):
             f, phase = rng.uniform(lo, hi), rng.uniform(0, 2 * np.pi)
             out[:, k] += amp / 3.0 * np.sin(2 * np.pi * f * t + phase)
