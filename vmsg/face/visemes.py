@@ -111,6 +111,17 @@ def frame_rms(samples: np.ndarray, rate: int, fps: float, n_frames: int) -> np.n
     return np.sqrt((sq[edges[1:]] - sq[edges[:-1]]) / counts)
 
 
+def voiced_band(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Mono 80 Hz - 3 kHz: where vowels (open jaw) carry their energy, and hiss (s, sh, f: narrow lips) does not."""
+    from scipy.signal import butter, sosfiltfilt
+
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    if len(mono) < 64:
+        return mono.astype(np.float64)
+    sos = butter(4, [80.0, min(3000.0, 0.45 * rate)], btype="band", fs=rate, output="sos")
+    return sosfiltfilt(sos, mono.astype(np.float64))
+
+
 def loudness_gate(samples: np.ndarray, rate: int, fps: float, n_frames: int, *, floor_db: float = 45.0) -> np.ndarray:
     """0..1 per frame: 0 where the audio is `floor_db` under its loud parts, 1 from 10 dB above that.
 
@@ -118,7 +129,7 @@ def loudness_gate(samples: np.ndarray, rate: int, fps: float, n_frames: int, *, 
     has already died away (phrase-final decay, stop closures), which the
     timeline's phoneme boundaries place a frame or two late.
     """
-    rms = frame_rms(samples, rate, fps, n_frames)
+    rms = frame_rms(voiced_band(samples, rate), rate, fps, n_frames)
     db = 20.0 * np.log10(np.maximum(rms, 1e-9))
     loud = np.percentile(db, 95) if n_frames else 0.0
     return np.clip((db - (loud - floor_db)) / 10.0, 0.0, 1.0)
@@ -127,17 +138,18 @@ def loudness_gate(samples: np.ndarray, rate: int, fps: float, n_frames: int, *, 
 def audio_shapes(samples: np.ndarray, rate: int, fps: float, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
     """(open, spread) per frame from loudness alone, for audio without a timeline.
 
-    Opening follows the level in dB above a gate 35 dB under the loud parts;
-    runs below the gate longer than 150 ms are held shut.
+    Opening follows the voiced-band level in dB above a gate 35 dB under the
+    loud parts; runs below the gate longer than 150 ms are held shut.
     """
     from scipy.ndimage import uniform_filter1d
 
-    rms = frame_rms(samples, rate, fps, n_frames)
+    rms = frame_rms(voiced_band(samples, rate), rate, fps, n_frames)
     db = 20.0 * np.log10(np.maximum(rms, 1e-9))
     loud = np.percentile(db, 95) if n_frames else 0.0
     gate = max(loud - 35.0, -70.0)
     opened = np.clip((db - gate) / 30.0, 0.0, 1.0) ** 1.5
     opened = uniform_filter1d(opened, size=3, mode="nearest") if n_frames >= 3 else opened
+    opened[db < gate] = 0.0  # smoothing must not carry the mouth into silence
     quiet = db < gate + 3.0
     run_min = max(1, int(round(0.15 * fps)))
     start = None
@@ -167,7 +179,7 @@ def mouth_track(soundtrack, fps: float, n_frames: int) -> tuple[np.ndarray, np.n
     opening, spread = timeline_shapes(soundtrack.timeline, times)
     if soundtrack.timeline_source != "engine":
         return audio_open, spread * (audio_open > 0.02), "audio+timeline shapes"
-    rms = frame_rms(samples, rate, fps, n_frames)
+    rms = frame_rms(voiced_band(samples, rate), rate, fps, n_frames)
     level = np.clip(rms / max(float(np.percentile(rms, 95)), 1e-9), 0.0, 1.0)
     opening = opening * loudness_gate(samples, rate, fps, n_frames) * (0.5 + 0.5 * level)
     return opening, spread, "timeline"
