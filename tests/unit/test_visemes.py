@@ -140,3 +140,16 @@ def test_silent_runs_only_counts_silences_longer_than_300_ms() -> None:
     env[10:16] = 1e-4  # 240 ms: too short
     env[40:60] = 1e-4  # 800 ms
     assert silent_runs(env, 25.0) == [(40, 60)]
+
+
+def test_numpy_pchip_matches_scipy() -> None:
+    from scipy.interpolate import PchipInterpolator
+
+    from vmsg.face.visemes import _pchip
+
+    rng = np.random.default_rng(5)
+    for n in (2, 3, 7, 40):
+        x = np.cumsum(rng.uniform(0.01, 0.3, n))
+        y = rng.choice([0.0, 0.2, 0.6, 1.0], n)
+        at = np.linspace(x[0], x[-1], 500)
+        assert np.allclose(_pchip(x, y, at), PchipInterpolator(x, y)(at), atol=1e-9)
