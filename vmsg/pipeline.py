@@ -172,7 +172,7 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         return _finish(report, output, key, started)
 
     def step(stage: str, options: Any, fn: Callable[[], Any], engine_of: Callable[[Any], tuple[str | None, str | None]],
-             attempts_of: Callable[[Any], list | None] = lambda _: None):
+             attempts_of: Callable[[Any], list | None] = lambda _: None, emit: EventSink = emit):
         emit(Event(stage, "start"))
         t0 = time.perf_counter()
         dump = options.model_dump() if options else {}
@@ -205,13 +205,20 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     voice = recipe.voice.model_copy(update={"speed": native.pop("speed")}) if "speed" in native else recipe.voice
     stages.extra_inputs["synth"] = {"native": native, "speed": voice.speed}
     # Synthesis (the longest stage) runs beside segmentation; segmentation stays in
-    # this thread so a photo without a person still fails at once.
+    # this thread so a photo without a person still fails at once. The background
+    # stage's events are held and delivered from this thread: callers (a SQLite
+    # ledger, a Celery task) may only be usable from the thread that called us.
+    held: list[Event] = []
     pending_speech = in_background(lambda: step("synth", voice, lambda: synth(recipe.text, voice, native=native),
                                                 lambda s: (s.meta.get("engine"), s.meta.get("engine_version")),
-                                                lambda s: s.meta.get("attempts")))
-    cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
-                  lambda c: (c.meta.get("engine"), c.meta.get("engine_version")))
-    speech = pending_speech.result()
+                                                lambda s: s.meta.get("attempts"), emit=held.append))
+    try:
+        cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
+                      lambda c: (c.meta.get("engine"), c.meta.get("engine_version")))
+        speech = pending_speech.result()
+    finally:
+        for event in held:
+            emit(event)
     if recipe.clone is not None:
         speech = step("clone", recipe.clone, lambda: clone(speech, recipe.clone), lambda s: (recipe.clone.engine, None))
     if not post_prosody.is_neutral:

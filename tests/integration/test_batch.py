@@ -26,6 +26,7 @@ output: out/x.mp4
 voice:
   engine: openjtalk
 render:
+  engine: still
   size: 256
   preset: ultrafast
 mix:

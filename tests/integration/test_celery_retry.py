@@ -41,7 +41,7 @@ def test_temporary_s3_outage_is_retried_until_it_succeeds(tmp_path, astronaut_pn
     try:
         app = make_celery(broker)
         recipe = validate_recipe({"image": "s3://vmsg-retry/in/face.png", "text": "はい。", "output": str(tmp_path / "o.mp4"),
-                                  "voice": {"engine": "openjtalk"}, "render": {"size": 256}}, source="retry test")
+                                  "voice": {"engine": "openjtalk"}, "render": {"engine": "still", "size": 256}}, source="retry test")
         # queued while S3 is down (the submitter's own check would refuse it; this is an outage after submit)
         [(job_id, _)] = submit_jobs(app, [Job("retry", recipe, "retry test")])
         deadline = time.monotonic() + 120

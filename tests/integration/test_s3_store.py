@@ -151,7 +151,7 @@ def test_recipe_from_s3_to_s3_with_presigned_report(s3, astronaut_png, tmp_path)
 def test_cli_render_with_unreachable_s3_exits_75(tmp_path, astronaut_png):
     recipe = tmp_path / "r.yaml"
     recipe.write_text(f"image: {astronaut_png}\ntext: こんにちは。\noutput: s3://{BUCKET}/cli/out.mp4\n"
-                      "voice:\n  engine: openjtalk\nrender:\n  size: 256\n", encoding="utf-8")
+                      "voice:\n  engine: openjtalk\nrender:\n  engine: still\n  size: 256\n", encoding="utf-8")
     env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "VMSG_S3_MAX_ATTEMPTS": "1"}
     proc = subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
@@ -164,7 +164,7 @@ def test_cli_render_with_unreachable_s3_exits_75(tmp_path, astronaut_png):
 def test_cli_render_output_flag_takes_an_s3_uri_and_presigns(s3, endpoint, tmp_path, astronaut_png):
     recipe = tmp_path / "r.yaml"
     recipe.write_text(f"image: {astronaut_png}\ntext: こんにちは。\n"
-                      "voice:\n  engine: openjtalk\nrender:\n  size: 256\n", encoding="utf-8")
+                      "voice:\n  engine: openjtalk\nrender:\n  engine: still\n  size: 256\n", encoding="utf-8")
     env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": endpoint}
     target = f"s3://{BUCKET}/cli-ok/out.mp4"
     proc = subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe), "-o", target, "--presign", "600"],
@@ -181,7 +181,7 @@ def test_cli_render_reads_an_s3_portrait(s3, endpoint, tmp_path, astronaut_png):
     s3.upload(astronaut_png, f"s3://{BUCKET}/cli-in/face.png")
     recipe = tmp_path / "r.yaml"
     recipe.write_text(f"image: s3://{BUCKET}/cli-in/face.png\ntext: こんにちは。\noutput: out.mp4\n"
-                      "voice:\n  engine: openjtalk\nrender:\n  size: 256\n", encoding="utf-8")
+                      "voice:\n  engine: openjtalk\nrender:\n  engine: still\n  size: 256\n", encoding="utf-8")
     env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": endpoint, "VMSG_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe), "--no-ledger"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

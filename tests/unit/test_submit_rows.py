@@ -11,7 +11,7 @@ from vmsg.worker.submit import check_jobs, load_jobs
 @pytest.fixture
 def template(tmp_path, astronaut_png):
     path = tmp_path / "t.yaml"
-    path.write_text(f"image: {astronaut_png}\noutput: out/x.mp4\nvoice:\n  engine: openjtalk\nrender:\n  size: 256\n",
+    path.write_text(f"image: {astronaut_png}\noutput: out/x.mp4\nvoice:\n  engine: openjtalk\nrender:\n  engine: still\n  size: 256\n",
                     encoding="utf-8")
     return path
 

@@ -20,6 +20,7 @@ def render_command(
     engine: Annotated[Optional[str], typer.Option(help="render engine")] = None,
     fps: Annotated[Optional[int], typer.Option(help="25 or 30")] = None,
     size: Annotated[Optional[int], typer.Option(help="longest side in pixels")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="face2d: seed for blinks and head motion")] = None,
     device: DeviceOpt = "auto",
     jobs: JobsOpt = None,
     resume: ResumeOpt = None,
@@ -30,21 +31,30 @@ def render_command(
     report: ReportOpt = None,
     presign: PresignOpt = None,
     quiet: QuietOpt = False,
+    score: Annotated[Optional[Path], typer.Option(
+        "--score", help="measure the lip-sync of this rendered mp4 instead of rendering (--image: source for identity, "
+        "--audio: the voice alone when the track has music); exit 1 when a check fails")] = None,
 ) -> None:
-    """Render RECIPES (all validated before any runs; --jobs N in parallel), or --image with --audio into -o."""
+    """Render RECIPES (all validated before any runs; --jobs N in parallel), or --image with --audio into -o;
+    or measure a video with --score."""
     from vmsg.errors import UsageError
 
+    if score is not None:
+        if recipes or output:
+            raise UsageError("--score measures an existing video; give no recipes and no --output")
+        _score(score, image, audio, quiet)
+        return
     if image or audio:
         if recipes:
             raise UsageError("give recipes, or --image and --audio, not both")
         if not (image and audio and output):
             raise UsageError("file mode needs --image, --audio and --output")
-        _render_files(image, audio, Path(output), engine=engine, fps=fps, size=size, device=device, quiet=quiet)
+        _render_files(image, audio, Path(output), engine=engine, fps=fps, size=size, seed=seed, device=device, quiet=quiet)
         return
     if not recipes:
         raise UsageError("give a recipe file (or --image, --audio and -o)")
     overrides = list(set_ or [])
-    for flag, value in (("render.engine", engine), ("render.fps", fps), ("render.size", size)):
+    for flag, value in (("render.engine", engine), ("render.fps", fps), ("render.size", size), ("render.seed", seed)):
         if value is not None:
             overrides.append(f"{flag}={value}")
     if device != "auto":
@@ -89,7 +99,7 @@ def _render_recipes(paths: list[Path], overrides: list[str], settings, report_pa
          quiet, output=job.recipe.output, report=report.outputs.get("report"))
 
 
-def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, device: str, quiet: bool) -> None:
+def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, seed, device: str, quiet: bool) -> None:
     from vmsg.cli.output import done
     from vmsg.media.image import read_image
     from vmsg.stages.render import RenderOptions, render
@@ -97,13 +107,41 @@ def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, 
     from vmsg.timeline_io import read_speech
     from vmsg.types import Soundtrack
 
-    options = build_options(RenderOptions, engine=engine, fps=fps, size=size, device=device)
+    options = build_options(RenderOptions, engine=engine, fps=fps, size=size, seed=seed, device=device)
     check_writable(output)
+    from vmsg.errors import InputError
+
     pixels = read_image(image)
     speech = read_speech(audio, what="audio")
     track = Soundtrack(speech.samples, speech.sample_rate, speech.timeline, speech.timeline_source)
-    render(pixels, track, output, options)
+    try:
+        render(pixels, track, output, options)
+    except InputError as exc:  # name the file the user gave, not the array the library saw
+        raise InputError(f"image {image}: {exc.message}", hint=exc.hint) from exc
     done(f"wrote {output} ({track.duration:.2f} s)", quiet, output=str(output))
+
+
+def _score(video: Path, image: Optional[Path], audio: Optional[Path], quiet: bool) -> None:
+    import json
+
+    from vmsg.cli.output import done, stdout
+    from vmsg.lipsync import score_video
+    from vmsg.media.audio import read_audio
+    from vmsg.media.image import read_image
+
+    source = read_image(image, what="source image") if image else None
+    reference = read_audio(audio) if audio else None
+    result = score_video(video, source_image=source, reference_audio=reference)
+    facts = result.as_dict()
+    if not quiet:
+        stdout.print_json(json.dumps(facts))
+    failed = [name for name, ok in result.checks.items() if not ok]
+    mad = "n/a" if result.identity_mad is None else f"{result.identity_mad:.2f}"
+    closed = "n/a" if result.closed_in_silence is None else f"{result.closed_in_silence:.0%}"
+    done(f"{video}: r={result.correlation:.2f} at lag {result.best_lag_frames:+d}, closed in silence {closed}, "
+         f"identity MAD {mad}: {'pass' if not failed else 'FAIL (' + ', '.join(failed) + ')'}", quiet, **facts)
+    if failed:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

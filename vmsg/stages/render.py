@@ -61,13 +61,18 @@ class DidOptions(StageOptions):
 
 
 class RenderOptions(StageOptions):
-    engine: str = "still"
+    engine: str = "face2d"
     fps: Literal[25, 30] = 25
     size: int = Field(720, ge=256, le=1920, description="longest side of the video in pixels")
     crf: int = Field(20, ge=0, le=51)
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
     audio_bitrate: str = "192k"
     device: DeviceName = "auto"
+    # face2d: what moves besides the lips; the same seed gives the same video.
+    seed: int = Field(0, ge=0, description="seed for blinks and head motion")
+    blinks: bool = True
+    motion: float = Field(1.0, ge=0.0, le=2.0, description="head motion and breathing, 0 = still head")
+    expressiveness: float = Field(1.0, ge=0.3, le=1.5, description="how wide the mouth opens")
     fallback: list[str] = Field(default_factory=list, description="engines tried in turn when `engine` fails")
     breaker: BreakerOptions = Field(default_factory=BreakerOptions)
     did: DidOptions = Field(default_factory=DidOptions)
