@@ -18,6 +18,7 @@ def synth_command(
     engine: Annotated[Optional[str], typer.Option(help="kokoro (default) or openjtalk")] = None,
     voice: Annotated[Optional[str], typer.Option(help="engine voice (see --list-voices)")] = None,
     speed: Annotated[Optional[float], typer.Option(help="speaking rate, 0.5–2.0")] = None,
+    profile: Annotated[Optional[str], typer.Option(help="speak in a saved voice profile (vmsg clone list)")] = None,
     list_voices: Annotated[bool, typer.Option("--list-voices", help="print every engine's voices as JSON and exit")] = False,
     device: DeviceOpt = "auto",
     quiet: QuietOpt = False,
@@ -44,7 +45,7 @@ def synth_command(
             raise InputError(f"text file {text_file}: cannot be read ({exc})") from exc
     if text is None:
         raise UsageError("missing the text (argument or --text-file)")
-    fields = {"engine": engine, "voice": voice, "speed": speed, "device": device}
+    fields = {"engine": engine, "voice": voice, "speed": speed, "profile": profile, "device": device}
     options = build_options(SynthOptions, **fields)
     check_writable(output)
     speech = synth(text, options)

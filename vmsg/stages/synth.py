@@ -14,6 +14,7 @@ class SynthOptions(StageOptions):
     engine: str = "kokoro"
     voice: str | None = Field(None, description="engine voice; None = the engine's first voice")
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    profile: str | None = Field(None, description="speak in a saved voice profile (vmsg clone create)")
     device: DeviceName = "auto"
 
 
@@ -21,7 +22,13 @@ def synth(text: str, options: SynthOptions | None = None) -> Speech:
     options = options or SynthOptions()
     clean = normalize_text(text)
     engine = SPEECH_ENGINES.instance(SPEECH_ENGINES.check(options.engine), device=options.device)
-    speech = engine.synthesize(text=clean, voice=options.voice, speed=options.speed)
+    if options.profile:
+        from vmsg.stages.clone import speak_as
+
+        speech = speak_as(engine, clean, profile_name=options.profile, voice=options.voice, speed=options.speed,
+                          device=options.device)
+    else:
+        speech = engine.synthesize(text=clean, voice=options.voice, speed=options.speed)
     return speech.with_audio(speech.samples, engine_version=engine.version, text=clean)
 
 
