@@ -5,7 +5,7 @@ samples), never by file names: the same clips under another name or format give
 the same id, and a name is only an alias. The store lives under
 `$VMSG_HOME/profiles` (default `~/.local/share/vmsg/profiles`):
 
-    profiles/<id>.npz      arrays (speaker embedding, envelope, Kokoro style)
+    profiles/<id>.npz      arrays (speaker embedding, envelope frames, Kokoro style, the clips)
     profiles/<id>.json     facts (clips, F0 statistics, fit figures)
     profiles/names/<name>  one small file per alias, holding the id
 
@@ -41,6 +41,7 @@ class VoiceProfile:
     embedding: np.ndarray
     f0: dict[str, float]
     envelope: np.ndarray
+    """The reference's speech frames: log spectral envelopes (WORLD, 16 kHz grid), float16, frames x 513."""
     style: np.ndarray | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     names: tuple[str, ...] = ()

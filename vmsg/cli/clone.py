@@ -53,14 +53,14 @@ def convert_command(
 def create_command(
     name: Annotated[str, typer.Argument(help="the profile's name (an alias; the profile is keyed by the clips' content)")],
     clips: Annotated[list[Path], typer.Argument(help="1–5 reference clips, each ≥ 3 s, any audio format")],
-    no_style: Annotated[bool, typer.Option("--no-style", help="skip fitting a Kokoro style (faster; synth --profile then only converts)")] = False,
+    no_voice: Annotated[bool, typer.Option("--no-voice-choice", help="skip choosing the Kokoro voice by measurement (faster; synth --profile then converts the engine's voice fully)")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Analyse CLIPS into a voice profile saved as NAME."""
     from vmsg.cli.output import done
     from vmsg.stages.clone import create_profile
 
-    profile = create_profile(name, [str(c) for c in clips], fit_style=not no_style)
+    profile = create_profile(name, [str(c) for c in clips], choose_voice=not no_voice)
     done(f"profile {name} ({profile.id}) from {len(profile.clips)} clip(s), {profile.seconds:.1f} s", quiet,
          profile=name, id=profile.id)
 

@@ -121,22 +121,23 @@ def clone(speech: Speech, options: CloneOptions) -> Speech:
 
 
 def speak_as(engine, text: str, *, profile_name: str, voice: str | None, speed: float, device: str = "auto") -> Speech:
-    """Synthesise `text` in a profile's voice: Kokoro with the fitted style when the engine is
-    Kokoro, then WORLD conversion toward the profile (timing kept)."""
+    """Synthesise `text` in a profile's voice ("cloned synth"): with Kokoro, the stock style and
+    conversion strength chosen for the profile when it was made; other engines are converted
+    fully. The WORLD conversion keeps the timeline exact."""
     profile = load_profile(profile_name)
+    strength = 1.0
     if getattr(engine, "name", None) == "kokoro" and profile.style is not None:
         speech = engine.synthesize(text=text, voice=voice, speed=speed, style=profile.style)
+        strength = float(profile.facts.get("strength", 1.0))
     else:
         speech = engine.synthesize(text=text, voice=voice, speed=speed)
-    converter = VOICE_CONVERTERS.instance("world", device="cpu" if device == "auto" else device, strength=SPEAK_AS_STRENGTH)
-    converted = converter.convert(speech=speech, references=[], profile=profile)
-    return converted.with_audio(converted.samples, voice_profile=profile.id)
+    if strength > 0:
+        converter = VOICE_CONVERTERS.instance("world", device="cpu" if device == "auto" else device, strength=strength)
+        speech = converter.convert(speech=speech, references=[], profile=profile)
+    return speech.with_audio(speech.samples, voice_profile=profile.id, clone_strength=strength)
 
 
-SPEAK_AS_STRENGTH = 1.0
-
-
-def create_profile(name: str, paths: list[str | Path], *, store=None, fit_style: bool = True):
+def create_profile(name: str, paths: list[str | Path], *, store=None, choose_voice: bool = True):
     """Analyse 1–5 clips into a saved profile under `name`. Same clips again → the same profile
     (only the alias is added, nothing is re-analysed)."""
     from vmsg.backends.clone.world import voice_stats
@@ -168,10 +169,10 @@ def create_profile(name: str, paths: list[str | Path], *, store=None, fit_style:
     f0, envelope = voice_stats(clips)
     target = mean_embedding(embeddings)
     style, fit = (None, {})
-    if fit_style:
-        from vmsg.backends.clone.kokoro_style import fit_style as fit
+    if choose_voice:
+        from vmsg.backends.clone.kokoro_style import choose_voice as choose
 
-        style, fit = fit(target)
+        style, fit = choose(target, f0, envelope)
     facts = {
         "self_similarity": round(float(np.mean(halves)), 4) if halves else None,
         "analysis_seconds": round(time.perf_counter() - started, 2),
