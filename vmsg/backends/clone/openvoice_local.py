@@ -96,7 +96,8 @@ def load_converter(config_path: Path, checkpoint_path: Path, *, device: str = "c
     try:
         model.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
-        raise ModelError(f"OpenVoice V2 checkpoint {checkpoint_path}: does not fit the V2 converter ({" ".join(str(exc).split())[:400]})") from exc
+        detail = " ".join(str(exc).split())[:400]
+        raise ModelError(f"OpenVoice V2 checkpoint {checkpoint_path}: does not fit the V2 converter ({detail})") from exc
     return model.to(device).eval(), data
 
 
