@@ -29,7 +29,7 @@ def _encoder():
     except ImportError as exc:
         raise BackendError(
             f"speaker similarity needs resemblyzer, which cannot be imported ({exc})",
-            hint="pip install 'vmsg' (Resemblyzer and webrtcvad-wheels are core dependencies)",
+            hint="pip install 'vmsg[clone]'",
         ) from exc
     import torch
 

@@ -132,3 +132,19 @@ def test_clone_options_refuse_profile_and_references_together():
     with pytest.raises(ValueError, match="not both"):
         CloneOptions(profile="x", references=["a.wav"])
     assert CloneOptions().engine == "world"
+
+
+def test_recipes_name_a_profile_in_voice_or_clone_and_unknown_ones_fail_before_work(tmp_path, monkeypatch, astronaut_png):
+    from vmsg.pipeline import check_inputs
+    from vmsg.recipe import validate_recipe
+
+    monkeypatch.setenv("VMSG_HOME", str(tmp_path))
+    ProfileStore().save(_profile(5), "grace")
+    base = {"image": str(astronaut_png), "text": "こんにちは", "output": str(tmp_path / "o.mp4")}
+    recipe = validate_recipe({**base, "voice": {"profile": "grace"}, "clone": {"profile": "grace"}}, source="r.yaml")
+    assert recipe.voice.profile == "grace" and recipe.clone.profile == "grace" and recipe.clone.engine == "world"
+    check_inputs(recipe)
+    bad = validate_recipe({**base, "clone": {"profile": "heidi"}}, source="r.yaml")
+    with pytest.raises(InputError, match="unknown voice profile 'heidi'.*grace"):
+        check_inputs(bad)
+    assert not (tmp_path / "o.mp4").exists()

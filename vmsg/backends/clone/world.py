@@ -57,9 +57,14 @@ def _active(log_env: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def _mel_dct() -> np.ndarray:
     """Envelope power (GRID_HZ bins) → log mel → cepstra 1..N (a fixed linear map after the log)."""
-    import librosa
     from scipy.fft import dct
 
+    try:
+        import librosa
+    except ImportError as exc:
+        from vmsg.errors import BackendError
+
+        raise BackendError("clone engine world needs librosa", hint="pip install 'vmsg[clone]'") from exc
     mel = librosa.filters.mel(sr=ANALYSIS_RATE, n_fft=ENVELOPE_FFT, n_mels=40, fmin=60, fmax=7600)
     basis = dct(np.eye(40), type=2, norm="ortho", axis=0)[:, 1 : N_CEPSTRA + 1]
     return mel, basis
