@@ -1,5 +1,9 @@
 """Choose the Kokoro voice and the conversion strength for a profile, by measurement.
 
+Similarity is maximised under an intelligibility constraint: a conversion whose
+probe no longer lines up with its own words (DTW margin, see measure.py) is not
+eligible, so the choice cannot trade the words for the timbre.
+
 "Cloned synth" = Kokoro speaking with the stock style closest to the reference
 speaker, then WORLD kNN conversion toward the reference. Both choices are made
 when the profile is created, by rendering a probe sentence and asking
@@ -25,6 +29,10 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 PROBE_TEXT = "ありがとうございます。また明日会いましょう。"
+PROBE_WRONG = "静かな森の奥で鳥が鳴いています。"
+MIN_MARGIN = 1.05
+"""A converted probe must still line up with its own text better than with a wrong one by 5 %
+(vmsg.backends.clone.measure.intelligibility); otherwise that conversion is not eligible."""
 STOCK_VOICE = "jf_alpha"
 STRENGTHS = (0.0, 1.0)
 """0.5 was measured too: interpolated envelopes never beat both ends."""
@@ -59,6 +67,7 @@ def probe_renderings() -> dict[str, tuple[np.ndarray, int]]:
 
 def choose_voice(target: np.ndarray, f0: dict, frames: np.ndarray) -> tuple[np.ndarray, dict]:
     """The stock style and conversion strength whose probe rendering is most similar to `target`."""
+    from vmsg.backends.clone.measure import intelligibility
     from vmsg.backends.clone.world import WorldConverter
     from vmsg.speaker import embed, similarity
 
@@ -74,8 +83,10 @@ def choose_voice(target: np.ndarray, f0: dict, frames: np.ndarray) -> tuple[np.n
         for strength in STRENGTHS[1:]:
             converted, _ = WorldConverter(device="cpu", strength=strength).convert_samples(samples, rate, f0, frames)
             value = similarity(embed(converted, rate, what="probe"), target)
+            margin = intelligibility(converted, rate, PROBE_TEXT, PROBE_WRONG)["margin"]
             table[voice][str(strength)] = round(value, 4)
-            if value > best[0]:
+            table[voice][f"{strength}_margin"] = margin
+            if value > best[0] and margin >= MIN_MARGIN:
                 best = (value, voice, strength)
     value, voice, strength = best
     facts = {
