@@ -120,7 +120,7 @@ def clone(speech: Speech, options: CloneOptions) -> Speech:
                              clone_profile=profile.id if profile is not None else None)
 
 
-def speak_as(engine, text: str, *, profile_name: str, voice: str | None, speed: float, device: str = "auto") -> Speech:
+def speak_as(engine, text: str, *, profile_name: str, voice: str | None, speed: float) -> Speech:
     """Synthesise `text` in a profile's voice ("cloned synth"): with Kokoro, the stock style and
     conversion strength chosen for the profile when it was made; other engines are converted
     fully. The WORLD conversion keeps the timeline exact."""
@@ -132,7 +132,7 @@ def speak_as(engine, text: str, *, profile_name: str, voice: str | None, speed: 
     else:
         speech = engine.synthesize(text=text, voice=voice, speed=speed)
     if strength > 0:
-        converter = VOICE_CONVERTERS.instance("world", device="cpu" if device == "auto" else device, strength=strength)
+        converter = VOICE_CONVERTERS.instance("world", device="cpu", strength=strength)  # WORLD is CPU-only, whatever synth ran on
         speech = converter.convert(speech=speech, references=[], profile=profile)
     return speech.with_audio(speech.samples, voice_profile=profile.id, clone_strength=strength)
 

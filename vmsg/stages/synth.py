@@ -25,8 +25,7 @@ def synth(text: str, options: SynthOptions | None = None) -> Speech:
     if options.profile:
         from vmsg.stages.clone import speak_as
 
-        speech = speak_as(engine, clean, profile_name=options.profile, voice=options.voice, speed=options.speed,
-                          device=options.device)
+        speech = speak_as(engine, clean, profile_name=options.profile, voice=options.voice, speed=options.speed)
     else:
         speech = engine.synthesize(text=clean, voice=options.voice, speed=options.speed)
     return speech.with_audio(speech.samples, engine_version=engine.version, text=clean)
