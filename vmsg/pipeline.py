@@ -74,6 +74,12 @@ def check_inputs(recipe: Recipe) -> None:
         for ref in recipe.clone.references:
             if not Path(ref).is_file():
                 raise InputError(f"reference clip {ref}: file not found")
+    profiles = {recipe.voice.profile, recipe.clone.profile if recipe.clone is not None else None} - {None}
+    if profiles:
+        from vmsg.profiles import ProfileStore
+
+        for name in sorted(profiles):
+            ProfileStore().load(name)
     if not recipe.output.lower().endswith(".mp4"):
         raise InputError(f"output {recipe.output}: must end in .mp4")
     check_writable(Path(recipe.output))

@@ -41,7 +41,7 @@ def test_pitchmatch_moves_a_real_speaker_to_another(source, reference):
     ref_path = fixture_file(reference)
     ref, rate = read_audio(ref_path)
     target = median_f0(ref, rate)
-    out = clone(voice, CloneOptions(references=[str(ref_path)]))
+    out = clone(voice, CloneOptions(engine="pitchmatch", references=[str(ref_path)]))
     after = median_f0(out.samples, out.sample_rate)
     assert abs(semitones(after, target)) < 1.0, f"{median_f0(voice.samples, voice.sample_rate):.0f} Hz → {after:.0f} Hz, reference {target:.0f} Hz"
     assert len(out.samples) == len(voice.samples)
@@ -50,7 +50,7 @@ def test_pitchmatch_moves_a_real_speaker_to_another(source, reference):
 def test_pitchmatch_keeps_the_timeline_and_clamps_at_an_octave(speech):
     ref_path = fixture_file("audio/ja/common_voice_ja_38853932_16k.wav")  # a low male voice, ~20 st under mei
     before = median_f0(speech.samples, speech.sample_rate)
-    out = clone(speech, CloneOptions(references=[str(ref_path)]))
+    out = clone(speech, CloneOptions(engine="pitchmatch", references=[str(ref_path)]))
     assert out.timeline == speech.timeline and len(out.samples) == len(speech.samples)
     assert out.meta["clone_shift_semitones"] == -12.0
     assert semitones(median_f0(out.samples, out.sample_rate), before) == pytest.approx(-12.0, abs=0.5)

@@ -44,8 +44,9 @@ class VoiceConverter(Protocol):
     name: ClassVar[str]
     version: str
 
-    def convert(self, *, speech: Speech, references: list[tuple[np.ndarray, int]]) -> Speech:
-        """The same words and timing in the voice of the reference clips."""
+    def convert(self, *, speech: Speech, references: list[tuple[np.ndarray, int]], profile: Any = None) -> Speech:
+        """The same words and timing in the voice of the reference clips, or of a saved
+        vmsg.profiles.VoiceProfile (then `references` is empty)."""
 
 
 @runtime_checkable

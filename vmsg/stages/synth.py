@@ -100,8 +100,8 @@ def synth(text: str, options: SynthOptions | None = None, *, native: dict[str, f
         if options.profile:  # the clone half's hook (vmsg.stages.clone.speak_as), applied chunk by chunk
             from vmsg.stages.clone import speak_as
 
-            pieces = [speak_as(engine, c.text, profile_name=options.profile, voice=voice, speed=options.speed,
-                               device=options.device) for c in chunks]
+            pieces = [speak_as(engine, c.text, profile_name=options.profile, voice=voice, speed=options.speed)
+                      for c in chunks]
         else:
             pieces = [engine.synthesize(text=c.text, voice=voice, speed=options.speed, **extra) for c in chunks]
         speech = join_speech(pieces, [c.pause_after for c in chunks])

@@ -2,4 +2,12 @@
 
 from vmsg.backends.registry import Registry
 
-VOICE_CONVERTERS: Registry = Registry("clone", {"pitchmatch": "vmsg.backends.clone.pitchmatch:PitchMatchConverter"})
+VOICE_CONVERTERS: Registry = Registry(
+    "clone",
+    {
+        "world": "vmsg.backends.clone.world:WorldConverter",
+        "pitchmatch": "vmsg.backends.clone.pitchmatch:PitchMatchConverter",
+        "openvoice": "vmsg.backends.clone.openvoice:OpenVoiceHTTPConverter",
+        "openvoice-local": "vmsg.backends.clone.openvoice_local:OpenVoiceLocalConverter",
+    },
+)

@@ -25,9 +25,12 @@ class PitchMatchConverter:
     def __init__(self, *, device: str = "auto") -> None:
         require_cpu_only(device, self.name)
 
-    def convert(self, *, speech: Speech, references: list[tuple[np.ndarray, int]]) -> Speech:
-        ref_f0 = [median_f0(resample(s, r, 16000), 16000) for s, r in references]
-        ref_f0 = [f for f in ref_f0 if f > 0]
+    def convert(self, *, speech: Speech, references: list[tuple[np.ndarray, int]], profile=None) -> Speech:
+        if profile is not None:
+            ref_f0 = [profile.f0["median_hz"]]
+        else:
+            ref_f0 = [median_f0(resample(s, r, 16000), 16000) for s, r in references]
+            ref_f0 = [f for f in ref_f0 if f > 0]
         if not ref_f0:
             raise InputError("reference clips contain no voiced speech")
         src_f0 = median_f0(resample(speech.samples, speech.sample_rate, 16000), 16000)
