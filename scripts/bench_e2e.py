@@ -41,7 +41,8 @@ def run(quick: bool) -> list[dict]:
         rows.append({"name": "vmsg --help", "seconds": time.perf_counter() - started, "target": "< 0.5 s"})
 
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe), "-q"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe), "-q", "--no-cache", "--no-ledger"], cwd=ROOT,
+                       check=True)
         cold = time.perf_counter() - started
         report = json.loads((folder / "bench.report.json").read_text())
         media = report["outputs"]["video"]["seconds"]
