@@ -82,6 +82,78 @@ def _openjtalk() -> str:
     return f"pyopenjtalk-plus {pyopenjtalk.__version__}: dictionary and mei_normal voice"
 
 
+PROBE_TIMEOUT_S = 3.0
+
+
+def _http_get(url: str, *, headers: dict[str, str] | None = None) -> str:
+    """GET `url`; raise unless it answers 2xx. Only the status is reported, never credentials."""
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=PROBE_TIMEOUT_S, headers=headers)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"{url} did not answer ({type(exc).__name__}: {exc})") from None
+    if response.status_code >= 300:
+        raise RuntimeError(f"{url} answered HTTP {response.status_code}")
+    return f"{url} answered HTTP {response.status_code}"
+
+
+def _redis_ping(url: str) -> str:
+    import redis
+
+    from vmsg.secrets import scrub
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=PROBE_TIMEOUT_S, socket_timeout=PROBE_TIMEOUT_S)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - reported as a failed check
+        raise RuntimeError(f"{_without_password(url)} did not answer ({scrub(str(exc))[:120]})") from None
+    return f"{_without_password(url)} answered PING"
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def service_checks(recipe=None, environ=None) -> list[Check]:
+    """The HTTP engines and servers that are configured: in the environment, and in `recipe` when given.
+
+    A configured service that does not answer is a required failure: cron health checks should see it.
+    """
+    import os
+
+    environ = os.environ if environ is None else environ
+    checks: list[Check] = []
+    voicevox = environ.get("VMSG_VOICEVOX_URL")
+    if recipe is not None and "voicevox" in (recipe.voice.engine, *recipe.voice.fallback):
+        voicevox = recipe.voice.voicevox.resolved_url()
+    if voicevox:
+        checks.append(_try("voicevox engine", True, lambda: _http_get(f"{voicevox.rstrip('/')}/version")))
+    if recipe is not None and recipe.clone is not None and recipe.clone.engine == "openvoice":
+        url = recipe.clone.openvoice_url.rstrip("/")
+        checks.append(_try("openvoice service", True, lambda: _http_get(url + "/")))
+    if recipe is not None and "did" in (recipe.render.engine, *recipe.render.fallback):
+        checks.append(_try("d-id api", True, lambda: _did_check(recipe.render.did.base_url)))
+    broker = environ.get("VMSG_BROKER_URL")
+    if broker:
+        checks.append(_try("queue broker", True, lambda: _redis_ping(broker)))
+    return checks
+
+
+def _did_check(base_url: str) -> str:
+    """D-ID's /credits answers with the key alone and costs nothing."""
+    from vmsg.backends.render.did import KEY_ENV
+    from vmsg.secrets import read_secret
+
+    key = read_secret(KEY_ENV, what="D-ID API key ($VMSG_DID_API_KEY)")
+    return _http_get(f"{base_url.rstrip('/')}/credits", headers={"Authorization": f"Basic {key.reveal()}"})
+
+
 def run_checks() -> list[Check]:
     return [
         _try("ffmpeg", True, _ffmpeg),

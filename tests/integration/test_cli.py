@@ -123,3 +123,31 @@ def test_render_recipe_missing_image_exits_2(tmp_path):
 def test_doctor_passes_here():
     code, err = run("doctor", "--json")
     assert code == 0, err
+
+
+def test_doctor_checks_configured_http_engines(tmp_path, monkeypatch, astronaut_png):
+    import socket
+
+    from tests.fakes.voicevox_server import FakeVoicevox
+
+    with FakeVoicevox() as server:
+        monkeypatch.setenv("VMSG_VOICEVOX_URL", server.url)
+        code, err = run("doctor", "--json")
+        assert code == 0, err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("VMSG_VOICEVOX_URL", dead)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"image: {astronaut_png}\ntext: こんにちは\nclone:\n  engine: openvoice\n  openvoice_url: {dead}\n",
+                      encoding="utf-8")
+    import io
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code, err = run("doctor", "--json", "--recipe", str(recipe))
+    assert code == 1
+    checks = {c["name"]: c for c in json.loads(out.getvalue())}
+    assert not checks["voicevox engine"]["ok"] and dead in checks["voicevox engine"]["detail"]
+    assert not checks["openvoice service"]["ok"]

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 
 def doctor_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the checks as JSON")] = False,
+    recipe: Annotated[Optional[Path], typer.Option(help="also check the HTTP engines this recipe uses")] = None,
 ) -> None:
-    """Check ffmpeg and its encoders, onnxruntime providers, torch/CUDA and the bundled models."""
+    """Check ffmpeg and its encoders, onnxruntime providers, torch/CUDA, the bundled models, and the
+    configured services ($VMSG_VOICEVOX_URL, $VMSG_BROKER_URL, and with --recipe its HTTP engines)."""
     from dataclasses import asdict
 
     from vmsg.cli.output import stdout
-    from vmsg.doctor import run_checks
+    from vmsg.doctor import run_checks, service_checks
 
-    checks = run_checks()
+    loaded = None
+    if recipe is not None:
+        from vmsg.recipe import load_recipe
+
+        loaded = load_recipe(recipe)
+    checks = run_checks() + service_checks(loaded)
     if as_json:
         print(json.dumps([asdict(c) for c in checks], ensure_ascii=False, indent=2))
     else:
