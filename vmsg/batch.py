@@ -24,7 +24,7 @@ from typing import Any
 
 from vmsg.batch_input import Row
 from vmsg.errors import InputError, RecipeError, TemporaryError, VmsgError
-from vmsg.recipe import Recipe, load_recipe, validate_recipe
+from vmsg.recipe import Recipe, deep_merge, load_recipe, validate_recipe
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,22 @@ class BatchReport:
 # ---------------------------------------------------------------- planning
 
 
+def row_fields(row: Row, base: Path) -> dict[str, Any]:
+    """The recipe fields a message row sets; paths relative to the batch file's folder.
+
+    `voice` is a voice name, or `engine:voice` to switch engines too.
+    """
+    fields: dict[str, Any] = {"text": row.text}
+    if row.image:
+        fields["image"] = _resolve(base, row.image)
+    if row.output:
+        fields["output"] = _resolve(base, row.output)
+    if row.voice:
+        engine, sep, voice = row.voice.partition(":")
+        fields["voice"] = {"engine": engine, "voice": voice or None} if sep else {"voice": row.voice}
+    return fields
+
+
 def jobs_from_rows(rows: list[Row], template: Recipe, *, batch_file: Path, out_dir: Path | None = None) -> list[Job]:
     """One job per row: the template with the row's text, image, voice and output."""
     from vmsg.ledger import new_job_id
@@ -120,14 +136,10 @@ def jobs_from_rows(rows: list[Row], template: Recipe, *, batch_file: Path, out_d
     data = template.model_dump()
     jobs, problems = [], []
     for row in rows:
-        item = json.loads(json.dumps(data))
-        item["text"] = row.text
-        if row.image:
-            item["image"] = _resolve(base, row.image)
-        item["output"] = _resolve(base, row.output) if row.output else str(out_dir / f"{row.name}.mp4")
-        if row.voice:
-            engine, sep, voice = row.voice.partition(":")
-            item["voice"] = {**item["voice"], **({"engine": engine, "voice": voice or None} if sep else {"voice": row.voice})}
+        fields = row_fields(row, base)
+        item = deep_merge(json.loads(json.dumps(data)), fields)
+        if "output" not in fields:
+            item["output"] = str(out_dir / f"{row.name}.mp4")
         source = f"{batch_file}:{row.line}"
         try:
             recipe = validate_recipe(item, source=source)

@@ -1,7 +1,8 @@
 """Batch files: one message per row, as CSV (with a header) or JSON lines.
 
-Columns: name and text (required), image, voice, output (optional; the template
-recipe fills in what a row leaves out). Every problem in the file is collected
+Columns: text (required), name (optional: `<file>-<line>` when absent; it names the
+output), image, voice, output (optional; the template recipe fills in what a row
+leaves out). Every problem in the file is collected
 and reported at once, each with its line number, before anything runs.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from vmsg.errors import InputError
 
 COLUMNS = ("name", "text", "image", "voice", "output")
-REQUIRED = ("name", "text")
+REQUIRED = ("text",)
 MAX_LISTED = 20
 BAD_NAME_CHARS = set('/\\:*?"<>|\0')
 
@@ -46,7 +47,7 @@ def read_rows(path: Path | str) -> list[Row]:
         raise InputError(f"batch file {path}: cannot be read ({exc})") from None
     problems: list[str] = []
     raw = _csv_rows(text, problems) if suffix == ".csv" else _jsonl_rows(text, problems)
-    rows = [row for line, values in raw if (row := _row(line, values, problems)) is not None]
+    rows = [row for line, values in raw if (row := _row(line, values, problems, default_name=f"{path.stem}-{line}")) is not None]
     _check_duplicate_names(rows, problems)
     if not rows and not problems:
         problems.append("no messages (the file has no rows)")
@@ -119,13 +120,13 @@ def _jsonl_rows(text: str, problems: list[str]) -> list[tuple[int, dict]]:
     return out
 
 
-def _row(line: int, values: dict, problems: list[str]) -> Row | None:
+def _row(line: int, values: dict, problems: list[str], *, default_name: str) -> Row | None:
     clean = {k: (v.strip() if isinstance(v, str) else v) or None for k, v in values.items()}
     missing = [c for c in REQUIRED if not clean.get(c)]
     if missing:
         problems.append(f"line {line}: empty {' and '.join(missing)}")
         return None
-    name = clean["name"]
+    name = clean.get("name") or default_name
     if name in (".", "..") or BAD_NAME_CHARS & set(name):
         problems.append(f"line {line}: name {name!r} cannot be a file name (no / \\ : * ? \" < > |)")
         return None

@@ -37,10 +37,10 @@ def test_jsonl_rows_and_set_overrides(tmp_path, template):
 
 
 @pytest.mark.parametrize("content, problem", [
-    ("name,message\na,こんにちは\n", "missing column 'text'"),
-    ("name,text,colour\na,はい,red\n", "unknown column"),
-    ("name,text\na,はい,extra\n", r"m.csv:2: expected 2 fields"),
-    ("name,text\na,  \n", r"m.csv:2: the text is empty"),
+    ("name,message\na,こんにちは\n", r"m.csv: 2 problem\(s\)(.|\n)*line 1: missing column\(s\) text"),
+    ("name,text,colour\na,はい,red\n", r"m.csv(.|\n)*unknown column"),
+    ("name,text\na,はい,extra\n", r"m.csv(.|\n)*line 2: 3 field\(s\), the header has 2"),
+    ("name,text\na,  \n", r"m.csv(.|\n)*line 2: empty text"),
 ])
 def test_bad_rows_name_the_file_and_line(tmp_path, template, content, problem):
     rows = tmp_path / "m.csv"

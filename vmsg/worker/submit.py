@@ -7,8 +7,6 @@ TemporaryError (exit 75) and nothing is queued.
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,6 @@ from vmsg.storage_uri import is_s3, redact_url
 from vmsg.worker import PRIORITIES, QUEUE, TASK_NAME
 
 ROW_SUFFIXES = (".csv", ".jsonl")
-ROW_FIELDS = ("name", "text", "image", "voice", "output")
 
 
 @dataclass
@@ -47,46 +44,12 @@ def load_jobs(paths: list[Path], *, template: Path | None = None, overrides: lis
     return jobs
 
 
-# MERGE NOTE: `vmsg batch` (issue 7 part A) has the canonical row reader; at merge, use it here.
-def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(line, row) pairs from a CSV with a header, or JSON Lines; errors name the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc})") from None
-    rows: list[tuple[int, dict[str, str]]] = []
-    if path.suffix.lower() == ".jsonl":
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{number}: expected an object with {', '.join(ROW_FIELDS)}")
-            rows.append((number, {k: str(v) for k, v in row.items() if v is not None}))
-        return rows
-    reader = csv.DictReader(text.splitlines())
-    header = reader.fieldnames or []
-    if "text" not in header:
-        raise InputError(f"{path}: missing column 'text' (columns: {', '.join(header) or 'none'})")
-    unknown = [h for h in header if h not in ROW_FIELDS]
-    if unknown:
-        raise InputError(f"{path}: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(ROW_FIELDS)}")
-    for row in reader:
-        if None in row or any(v is None for v in row.values()):
-            raise InputError(f"{path}:{reader.line_num}: expected {len(header)} fields, got a different number")
-        rows.append((reader.line_num, row))
-    return rows
-
-
 def _rows_to_jobs(path: Path, template: Path, overrides: list[str]) -> list[Job]:
     """Each row layered over the template (which may leave out text and image): env < template < row < --set."""
     import yaml
 
+    from vmsg.batch import row_fields
+    from vmsg.batch_input import read_rows
     from vmsg.recipe import deep_merge, env_overrides, parse_set, validate_recipe
 
     try:
@@ -99,29 +62,15 @@ def _rows_to_jobs(path: Path, template: Path, overrides: list[str]) -> list[Job]
         raise InputError(f"template {template}: expected a recipe mapping")
     base_output = str(base.get("output") or "out/message.mp4")
     jobs = []
-    for line, row in read_rows(path):
-        where = f"{path}:{line}"
-        if not row.get("text", "").strip():
-            raise InputError(f"{where}: the text is empty")
-        name = row.get("name") or f"{path.stem}-{line}"
-        fields: dict[str, Any] = {"text": row["text"]}
-        if row.get("image"):
-            fields["image"] = _resolve(path.parent, row["image"])
-        if row.get("voice"):
-            fields["voice"] = {"voice": row["voice"]}
-        if row.get("output"):
-            fields["output"] = _resolve(path.parent, row["output"])
-        elif is_s3(base_output):
-            fields["output"] = f"{base_output.rsplit('/', 1)[0]}/{name}.mp4"
-        else:
-            fields["output"] = str(Path(base_output).parent / f"{name}.mp4")
+    for row in read_rows(path):
+        where = f"{path}:{row.line}"
+        fields = row_fields(row, path.parent)
+        if "output" not in fields:
+            fields["output"] = (f"{base_output.rsplit('/', 1)[0]}/{row.name}.mp4" if is_s3(base_output)
+                                else str(Path(base_output).parent / f"{row.name}.mp4"))
         layered = deep_merge(deep_merge(deep_merge(env_overrides(), base), fields), parse_set(overrides))
-        jobs.append(Job(name, validate_recipe(layered, source=where, base_dir=template.parent), where))
+        jobs.append(Job(row.name, validate_recipe(layered, source=where, base_dir=template.parent), where))
     return jobs
-
-
-def _resolve(base: Path, value: str) -> str:
-    return value if is_s3(value) or Path(value).is_absolute() else str((base / value).resolve())
 
 
 def check_jobs(jobs: list[Job], *, presign: int | None = None) -> None:
