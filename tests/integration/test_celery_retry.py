@@ -86,7 +86,7 @@ def test_job_over_the_soft_time_limit_fails_cleanly(tmp_path, astronaut_png):
     redis = start_redis(port, tmp_path)
     log = tmp_path / "worker.log"
     worker = subprocess.Popen([sys.executable, "-m", "vmsg", "worker", "--broker", broker, "--name", "limits@test",
-                               "--soft-time-limit", "2", "--time-limit", "5", "--visibility-timeout", "30"],
+                               "--soft-time-limit", "2", "--time-limit", "60", "--visibility-timeout", "120"],
                               cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         app = make_celery(broker)
