@@ -61,15 +61,16 @@ def in_background(fn: Callable[[], Any]) -> Future:
 def warm_up_later_stages(recipe: Recipe) -> None:
     """Load what mix and render need while synthesis still runs (a cold CLI run gains ~2 s).
 
-    Failures are left for the stage itself to raise, with its own message.
+    Failures are left for the stage itself to raise, with its own message. Only those are
+    ignored here: anything else (a worker's time-limit signal, an interrupt) must go through.
     """
     import contextlib
 
     from vmsg.backends.render import RENDERERS
 
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(ImportError):
         import scipy.signal  # noqa: F401 - the loudness and filter code's one-time import
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(VmsgError, ImportError, OSError):
         RENDERERS.instance(RENDERERS.check(recipe.render.engine), device=recipe.render.device)
 
 
