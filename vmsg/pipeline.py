@@ -15,10 +15,11 @@ from vmsg.errors import InputError, VmsgError
 from vmsg.media.image import read_image
 from vmsg.recipe import Recipe
 from vmsg.report import RunReport, StageRecord, report_path_for, sha256_file
-from vmsg.store import check_writable
+from vmsg.store import atomic_path, check_writable
 
 if TYPE_CHECKING:
     from vmsg.cache import CacheBackend
+    from vmsg.stage_cache import StageCache
 
 
 STAGE_ORDER = ("segment", "synth", "clone", "prosody", "enhance", "mix", "render")
@@ -166,13 +167,6 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     if has_remote(recipe) or presign is not None:
         return run_staged(recipe, source=source, on_event=on_event, presign=presign, cache=cache)
     from vmsg.stage_cache import StageCache
-    from vmsg.stages.clone import clone
-    from vmsg.stages.enhance import enhance
-    from vmsg.stages.mix import mix
-    from vmsg.stages.prosody import prosody, split_native
-    from vmsg.stages.render import render
-    from vmsg.stages.segment import segment
-    from vmsg.stages.synth import synth
     from vmsg.text import normalize_text
 
     emit = on_event or _ignore
@@ -190,8 +184,30 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     report.inputs["text"] = recipe.text
     key = job_key(recipe, hashes)
     stages = StageCache(cache, recipe, hashes)
-    if cache is not None and stages.restore_video(key, output, report, emit):
-        return _finish(report, output, key, started)
+    # The video is staged under a temporary name and published only after its report
+    # is written: a process killed at any moment leaves no mp4 without a report, so a
+    # resumed batch can trust every mp4 it finds.
+    with atomic_path(output) as staged:
+        if cache is not None and stages.restore_video(key, staged, report, emit):
+            return _finish(report, output, key, started, staged)
+        report = _render_stages(recipe, report, stages, staged, emit)
+        report = _finish(report, output, key, started, staged)
+    stages.store_video(key, output, report)
+    return report
+
+
+def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged: Path, emit: EventSink) -> RunReport:
+    """Every stage from the portrait and text to the video at `staged`; failures are recorded beside `recipe.output`."""
+    from vmsg.stages.clone import clone
+    from vmsg.stages.enhance import enhance
+    from vmsg.stages.mix import mix
+    from vmsg.stages.prosody import prosody, split_native
+    from vmsg.stages.render import render
+    from vmsg.stages.segment import segment
+    from vmsg.stages.synth import synth
+
+    output = Path(recipe.output)
+    cache = stages.cache
 
     def step(stage: str, options: Any, fn: Callable[[], Any], engine_of: Callable[[Any], tuple[str | None, str | None]],
              attempts_of: Callable[[Any], list | None] = lambda _: None, emit: EventSink = emit):
@@ -252,7 +268,7 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
         report.stages[-1].detail["prosody_path"] = prosody_paths
     speech = step("enhance", recipe.enhance, lambda: enhance(speech, recipe.enhance), lambda s: ("enhance", None))
     soundtrack = step("mix", recipe.mix, lambda: mix(speech, recipe.mix), lambda s: (recipe.mix.engine, None))
-    facts = step("render", recipe.render, lambda: render(cutout.composite, soundtrack, output, recipe.render),
+    facts = step("render", recipe.render, lambda: render(cutout.composite, soundtrack, staged, recipe.render, atomic=False),
                  lambda f: (f["engine"], f["engine_version"]), lambda f: f.get("attempts"))
 
     report.stages.sort(key=lambda r: STAGE_ORDER.index(r.stage) if r.stage in STAGE_ORDER else len(STAGE_ORDER))
@@ -260,8 +276,6 @@ def run_recipe(recipe: Recipe, *, source: str | None = None, on_event: EventSink
     report.timeline_source = speech.timeline_source
     report.outputs["video"] = {"seconds": round(soundtrack.duration, 3),
                                **{k: v for k, v in facts.items() if k not in REPORT_ONLY}}
-    report = _finish(report, output, key, started)
-    stages.store_video(key, output, report)
     return report
 
 
@@ -286,10 +300,13 @@ def _record_failure(report: RunReport, output: Path, stage: str, options: dict, 
         report.write(report_path_for(output))
 
 
-def _finish(report: RunReport, output: Path, key: str, started: float) -> RunReport:
-    """Record the output's hash and content key (what `--resume` checks) and write the report."""
-    report.outputs["video"] = {**report.outputs.get("video", {}), "path": str(output), "sha256": sha256_file(output),
-                               "bytes": output.stat().st_size, "content_hash": key}
+def _finish(report: RunReport, output: Path, key: str, started: float, staged: Path) -> RunReport:
+    """Record the video's hash and content key (what `--resume` checks) and write the report.
+
+    `staged` holds the video until the caller publishes it under `output`.
+    """
+    report.outputs["video"] = {**report.outputs.get("video", {}), "path": str(output), "sha256": sha256_file(staged),
+                               "bytes": staged.stat().st_size, "content_hash": key}
     report.total_seconds = round(time.perf_counter() - started, 3)
     report.status = "done"
     report.outputs["report"] = str(report_path_for(output))

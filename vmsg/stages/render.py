@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,8 +81,12 @@ class RenderOptions(StageOptions):
     _primary = model_validator(mode="before")(primary_from_fallback)
 
 
-def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, options: RenderOptions | None = None) -> dict[str, Any]:
-    """Render atomically to `output`, trying `options.fallback` engines in turn; returns facts for the run report."""
+def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, options: RenderOptions | None = None, *,
+           atomic: bool = True) -> dict[str, Any]:
+    """Render to `output`, trying `options.fallback` engines in turn; returns facts for the run report.
+
+    `atomic=False` is for a caller that already writes to a temporary name and publishes it itself.
+    """
     from vmsg.errors import InputError
     from vmsg.fallback import engine_chain, run_chain
 
@@ -92,8 +97,8 @@ def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, option
 
     def attempt(name: str) -> dict[str, Any]:
         engine = RENDERERS.instance(RENDERERS.check(name), device=options.device)
-        with atomic_path(output) as tmp:
-            facts = engine.render(image=image, soundtrack=soundtrack, output=tmp, options=options)
+        with atomic_path(output) if atomic else contextlib.nullcontext(Path(output)) as target:
+            facts = engine.render(image=image, soundtrack=soundtrack, output=target, options=options)
         return {"engine": name, "engine_version": engine.version, **facts}
 
     chain = engine_chain(options.engine, options.fallback)
