@@ -267,11 +267,18 @@ def _is_bgm_file(base: Path, value: str) -> bool:
 def resolve_paths(recipe: Recipe, base: Path) -> Recipe:
     """Make every file path in the recipe absolute, relative to `base` (the recipe's folder)."""
     updates: dict[str, Any] = {"image": _resolve(base, recipe.image), "output": _resolve(base, recipe.output)}
+    segment = {name: _resolve(base, value) for name, value in (("model", recipe.segment.model),
+                                                                ("detector_model", recipe.segment.detector_model)) if value}
     if _looks_like_path(recipe.segment.background):
-        updates["segment"] = recipe.segment.model_copy(update={"background": _resolve(base, recipe.segment.background)})
+        segment["background"] = _resolve(base, recipe.segment.background)
+    if segment:
+        updates["segment"] = recipe.segment.model_copy(update=segment)
     if recipe.mix.bgm and _is_bgm_file(base, recipe.mix.bgm):
         updates["mix"] = recipe.mix.model_copy(update={"bgm": _resolve(base, recipe.mix.bgm)})
     if recipe.clone is not None:
         refs = [_resolve(base, r) for r in recipe.clone.references]
-        updates["clone"] = recipe.clone.model_copy(update={"references": refs})
+        clone: dict[str, Any] = {"references": refs}
+        if recipe.clone.openvoice_dir:
+            clone["openvoice_dir"] = _resolve(base, recipe.clone.openvoice_dir)
+        updates["clone"] = recipe.clone.model_copy(update=clone)
     return recipe.model_copy(update=updates)

@@ -97,6 +97,18 @@ def test_relative_paths_resolve_against_recipe_folder(tmp_path):
     assert recipe.segment.background == "#112233"
 
 
+def test_model_files_resolve_against_recipe_folder(tmp_path):
+    """A recipe that names its own ONNX weights works from any working directory."""
+    sub = tmp_path / "recipes"
+    sub.mkdir()
+    path = sub / "r.yaml"
+    path.write_text(BASE + "segment:\n  engine: sinet\n  model: models/sinet.onnx\n  detector_model: /abs/yolox.onnx\n",
+                    encoding="utf-8")
+    recipe = load_recipe(path, environ={})
+    assert recipe.segment.model == str((sub / "models" / "sinet.onnx").resolve())
+    assert recipe.segment.detector_model == "/abs/yolox.onnx"
+
+
 def test_parse_set_types_and_errors():
     assert parse_set(["render.fps=30", "voice.voice=jm_kumo", "mix.bgm="]) == {
         "render": {"fps": 30}, "voice": {"voice": "jm_kumo"}, "mix": {"bgm": None}}
