@@ -9,10 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vmsg.assets import asset_dir
 from vmsg.backends.segment.compose import background_for, composite_over, match_light, place
-from vmsg.backends.segment.library import LIBRARY_DIR, load_library
+from vmsg.backends.segment.library import load_library
 from vmsg.errors import InputError
 from vmsg.stages.segment import SegmentOptions
+
+LIBRARY_DIR = asset_dir("backgrounds")
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,9 +14,10 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus")
 
 
 def library_dir() -> Path:
-    """`VMSG_BGM_DIR`, else the repository's assets/bgm."""
-    env = os.environ.get("VMSG_BGM_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "assets" / "bgm"
+    """`VMSG_BGM_DIR`, else the bundled assets/bgm."""
+    from vmsg.assets import asset_dir
+
+    return asset_dir("bgm")
 
 
 @functools.cache

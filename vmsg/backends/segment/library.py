@@ -8,15 +8,14 @@ from pathlib import Path
 
 from vmsg.errors import InputError
 
-LIBRARY_DIR = Path(__file__).resolve().parents[3] / "assets" / "backgrounds"
-
-
 @functools.lru_cache(maxsize=4)
 def load_library(folder: str | None = None) -> dict[str, dict]:
     """id → entry (id, name, category, tags, size, file, thumb); {} when the library is absent."""
     import yaml
 
-    root = Path(folder) if folder else LIBRARY_DIR
+    from vmsg.assets import asset_dir
+
+    root = Path(folder) if folder else asset_dir("backgrounds")
     index = root / "library.yaml"
     if not index.is_file():
         return {}
