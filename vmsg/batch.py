@@ -285,12 +285,23 @@ def run_batch(jobs: list[Job], settings: BatchSettings, *, on_job: Callable[[Job
     return report
 
 
-def _run_pool(jobs: list[Job], settings: BatchSettings):
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """The batch's worker processes: fresh (spawned), each with its share of the CPUs' threads."""
     import multiprocessing
-    from concurrent.futures.process import BrokenProcessPool
+
+    from vmsg.threads import share
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=settings.workers, mp_context=context, initializer=_worker_init) as pool:
+    from vmsg.worker_process import init_batch_process
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_batch_process,
+                               initargs=(share(workers),))
+
+
+def _run_pool(jobs: list[Job], settings: BatchSettings):
+    from concurrent.futures.process import BrokenProcessPool
+
+    with worker_pool(settings.workers) as pool:
         futures = {pool.submit(run_job, job, settings): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
@@ -300,18 +311,6 @@ def _run_pool(jobs: list[Job], settings: BatchSettings):
                 yield JobResult(job.id, job.name, job.source, job.recipe.output, "failed", exit_code=75,
                                 error="the worker process died (killed or out of memory); rerun to finish it",
                                 error_kind="TemporaryError")
-
-
-def _worker_init() -> None:
-    """Die with the parent (so a killed batch leaves no orphan worker rendering behind a released lock)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
 
 
 _PROCESS: dict[str, Any] = {}

@@ -25,7 +25,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_job_that_kills_its_worker_fails_after_max_deliveries(tmp_path, astronaut_png):
+    from celery.result import AsyncResult
+
     from vmsg.ledger import open_ledger
+    from vmsg.threads import cpus
     from vmsg.recipe import validate_recipe
     from vmsg.worker.app import make_celery
     from vmsg.worker.status import job_status
@@ -36,10 +39,11 @@ def test_job_that_kills_its_worker_fails_after_max_deliveries(tmp_path, astronau
     redis = start_redis(port, tmp_path)
     ledger_url = str(tmp_path / "ledger.sqlite")
     env = {**os.environ, "VMSG_LEDGER_URL": ledger_url, "PYTHONUNBUFFERED": "1"}
+    env.pop("VMSG_THREADS", None)
     log = tmp_path / "worker.log"
     worker = subprocess.Popen([sys.executable, "-m", "vmsg", "worker", "--broker", broker, "--name", "poison@test",
                                "--soft-time-limit", "11", "--time-limit", "12", "--visibility-timeout", "20",
-                               "--max-deliveries", "2"],
+                               "--max-deliveries", "2", "--concurrency", "2"],
                               cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         os.environ["VMSG_LEDGER_URL"] = ledger_url  # the submitter records "queued" in the same ledger
@@ -70,6 +74,8 @@ def test_job_that_kills_its_worker_fails_after_max_deliveries(tmp_path, astronau
             time.sleep(0.2)
         assert g["state"] == "SUCCESS", g
         assert (tmp_path / "out" / "good.mp4").stat().st_size > 5_000
+        # two pool processes on this machine: each with half the CPUs' threads (VMSG_THREADS unset)
+        assert AsyncResult(good, app=app).result["threads"] == max(1, cpus() // 2)
         assert not (tmp_path / "out" / "poison.mp4").exists()
 
         # a process stuck past the hard time limit is killed; its job fails once and is not redelivered

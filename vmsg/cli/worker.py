@@ -51,6 +51,9 @@ def worker_command(
                             max_retries=max_retries, retry_backoff=retry_backoff, max_deliveries=max_deliveries,
                             metrics_interval=metrics_interval,
                             loglevel=loglevel.upper() if loglevel else None)
+    from vmsg.threads import limit, share
+
+    limit(share(options.concurrency))  # before numpy loads: pool processes are forked from this one
     from vmsg.worker.tasks import parse_preload
 
     engines = parse_preload(list(preload or []))

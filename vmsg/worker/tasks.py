@@ -74,6 +74,7 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
     from vmsg.metrics import job_metrics
     from vmsg.recipe import validate_recipe
     from vmsg.remote import run_staged
+    from vmsg.threads import threads
 
     job_id = task.request.id
     client = task.backend.client
@@ -140,6 +141,7 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
         "status": "done", "stage": "done", "percent": 100, "output": report.output, "report": report.outputs.get("report"),
         "seconds": seconds, "video_seconds": video.get("seconds"), "worker": worker, "pid": os.getpid(),
         "attempt": attempt, "jobs_in_process": PROCESS_STATS["jobs"], "engines_loaded": engines_loaded(),
+        "threads": threads(),
         "finished_at": records.now(),
     }
     # a presigned URL is a credential: it goes to the report and the job record, never into the
