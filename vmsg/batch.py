@@ -127,19 +127,19 @@ def row_fields(row: Row, base: Path) -> dict[str, Any]:
     return fields
 
 
-def jobs_from_rows(rows: list[Row], template: Recipe, *, batch_file: Path, out_dir: Path | None = None) -> list[Job]:
-    """One job per row: the template with the row's text, image, voice and output."""
+def jobs_from_rows(rows: list[Row], template: Recipe, *, batch_file: Path, out_dir: Path | str | None = None) -> list[Job]:
+    """One job per row: the template with the row's text, image, voice and output (`out_dir` may be s3://…)."""
     from vmsg.ledger import new_job_id
 
     base = batch_file.resolve().parent
-    out_dir = Path(out_dir).resolve() if out_dir else Path(template.output).parent
+    out_dir = _out_folder(str(out_dir) if out_dir else None, template.output)
     data = template.model_dump()
     jobs, problems = [], []
     for row in rows:
         fields = row_fields(row, base)
         item = deep_merge(json.loads(json.dumps(data)), fields)
         if "output" not in fields:
-            item["output"] = str(out_dir / f"{row.name}.mp4")
+            item["output"] = f"{out_dir}/{row.name}.mp4"
         source = f"{batch_file}:{row.line}"
         try:
             recipe = validate_recipe(item, source=source)
@@ -150,6 +150,15 @@ def jobs_from_rows(rows: list[Row], template: Recipe, *, batch_file: Path, out_d
     if problems:
         raise InputError(f"batch file {batch_file}: {len(problems)} problem(s), nothing was run\n  " + "\n  ".join(problems))
     return jobs
+
+
+def _out_folder(out_dir: str | None, template_output: str) -> str:
+    """Where rows' videos go, without a trailing slash; an s3:// folder stays a URI (a Path would fold its //)."""
+    from vmsg.storage_uri import is_s3
+
+    if out_dir:
+        return out_dir.rstrip("/") if is_s3(out_dir) else str(Path(out_dir).resolve())
+    return template_output.rpartition("/")[0] if is_s3(template_output) else str(Path(template_output).parent)
 
 
 def jobs_from_recipes(paths: list[Path], overrides: list[str] | None = None) -> list[Job]:
@@ -218,6 +227,13 @@ def _cached_hashes(recipe: Recipe, memo: dict[str, str]) -> dict[str, Any]:
         return memo[tag]
 
     return input_hashes(recipe, sha=memo_sha)
+
+
+def content_key(recipe: Recipe) -> str:
+    """The content key of one recipe as `validate_jobs` computes it (s3:// inputs by ETag and size)."""
+    from vmsg.pipeline import job_key
+
+    return job_key(recipe, _cached_hashes(recipe, {}))
 
 
 def remote_fingerprint(uri: str) -> str:
