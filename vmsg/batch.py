@@ -127,19 +127,19 @@ def row_fields(row: Row, base: Path) -> dict[str, Any]:
     return fields
 
 
-def jobs_from_rows(rows: list[Row], template: Recipe, *, batch_file: Path, out_dir: Path | None = None) -> list[Job]:
-    """One job per row: the template with the row's text, image, voice and output."""
+def jobs_from_rows(rows: list[Row], template: Recipe, *, batch_file: Path, out_dir: Path | str | None = None) -> list[Job]:
+    """One job per row: the template with the row's text, image, voice and output (`out_dir` may be s3://…)."""
     from vmsg.ledger import new_job_id
 
     base = batch_file.resolve().parent
-    out_dir = Path(out_dir).resolve() if out_dir else Path(template.output).parent
+    out_dir = _out_folder(str(out_dir) if out_dir else None, template.output)
     data = template.model_dump()
     jobs, problems = [], []
     for row in rows:
         fields = row_fields(row, base)
         item = deep_merge(json.loads(json.dumps(data)), fields)
         if "output" not in fields:
-            item["output"] = str(out_dir / f"{row.name}.mp4")
+            item["output"] = f"{out_dir}/{row.name}.mp4"
         source = f"{batch_file}:{row.line}"
         try:
             recipe = validate_recipe(item, source=source)
@@ -150,6 +150,15 @@ def jobs_from_rows(rows: list[Row], template: Recipe, *, batch_file: Path, out_d
     if problems:
         raise InputError(f"batch file {batch_file}: {len(problems)} problem(s), nothing was run\n  " + "\n  ".join(problems))
     return jobs
+
+
+def _out_folder(out_dir: str | None, template_output: str) -> str:
+    """Where rows' videos go, without a trailing slash; an s3:// folder stays a URI (a Path would fold its //)."""
+    from vmsg.storage_uri import is_s3
+
+    if out_dir:
+        return out_dir.rstrip("/") if is_s3(out_dir) else str(Path(out_dir).resolve())
+    return template_output.rpartition("/")[0] if is_s3(template_output) else str(Path(template_output).parent)
 
 
 def jobs_from_recipes(paths: list[Path], overrides: list[str] | None = None) -> list[Job]:
@@ -220,6 +229,13 @@ def _cached_hashes(recipe: Recipe, memo: dict[str, str]) -> dict[str, Any]:
     return input_hashes(recipe, sha=memo_sha)
 
 
+def content_key(recipe: Recipe) -> str:
+    """The content key of one recipe as `validate_jobs` computes it (s3:// inputs by ETag and size)."""
+    from vmsg.pipeline import job_key
+
+    return job_key(recipe, _cached_hashes(recipe, {}))
+
+
 def remote_fingerprint(uri: str) -> str:
     """What stands for an s3:// input's content without downloading it: its ETag and size."""
     from vmsg.store import s3_store
@@ -285,12 +301,23 @@ def run_batch(jobs: list[Job], settings: BatchSettings, *, on_job: Callable[[Job
     return report
 
 
-def _run_pool(jobs: list[Job], settings: BatchSettings):
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """The batch's worker processes: fresh (spawned), each with its share of the CPUs' threads."""
     import multiprocessing
-    from concurrent.futures.process import BrokenProcessPool
+
+    from vmsg.threads import share
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=settings.workers, mp_context=context, initializer=_worker_init) as pool:
+    from vmsg.worker_process import init_batch_process
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_batch_process,
+                               initargs=(share(workers),))
+
+
+def _run_pool(jobs: list[Job], settings: BatchSettings):
+    from concurrent.futures.process import BrokenProcessPool
+
+    with worker_pool(settings.workers) as pool:
         futures = {pool.submit(run_job, job, settings): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
@@ -300,18 +327,6 @@ def _run_pool(jobs: list[Job], settings: BatchSettings):
                 yield JobResult(job.id, job.name, job.source, job.recipe.output, "failed", exit_code=75,
                                 error="the worker process died (killed or out of memory); rerun to finish it",
                                 error_kind="TemporaryError")
-
-
-def _worker_init() -> None:
-    """Die with the parent (so a killed batch leaves no orphan worker rendering behind a released lock)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
 
 
 _PROCESS: dict[str, Any] = {}

@@ -140,9 +140,16 @@ def job_key(recipe: Recipe, hashes: dict[str, Any] | None = None) -> str:
 
 
 def is_up_to_date(output: Path | str, key: str) -> bool:
-    """True when `output` exists, its run report names `key`, and the file still has the recorded sha256."""
+    """True when `output` exists, its run report names `key`, and the file still has the recorded sha256
+    (for an s3:// output: the report object and the video's size and sha256 metadata, see vmsg.remote)."""
     import json
 
+    from vmsg.storage_uri import is_s3
+
+    if is_s3(str(output)):
+        from vmsg.remote import s3_up_to_date
+
+        return s3_up_to_date(str(output), key)
     output = Path(output)
     try:
         video = json.loads(report_path_for(output).read_text(encoding="utf-8"))["outputs"]["video"]

@@ -129,6 +129,8 @@ def run_staged(recipe: Recipe, *, source: str | None = None, on_event: Callable 
         _emit(on_event, "publish", "start")
         started = time.perf_counter()
         _restore_locations(report, recipe, local)
+        # the key a batch computes for the recipe as given (s3:// inputs by ETag), so resume recognises it
+        report.outputs["video"]["content_hash"] = resume_key(recipe)
         report.output = final
         report.outputs["video"]["path"] = final
         staged_report = report_path_for(staged_output)
@@ -140,7 +142,8 @@ def run_staged(recipe: Recipe, *, source: str | None = None, on_event: Callable 
                 report.outputs["video"]["presigned_url"] = store.presign(final, presign)
                 report.outputs["video"]["presigned_expires_at"] = expires.isoformat(timespec="seconds")
             report.write(staged_report)
-            store.upload(staged_output, final, content_type="video/mp4")
+            store.upload(staged_output, final, content_type="video/mp4",
+                         metadata={"sha256": report.outputs["video"]["sha256"]})
             store.upload(staged_report, report_uri, content_type="application/json")
             report.outputs["report"] = report_uri
         else:
@@ -149,6 +152,45 @@ def run_staged(recipe: Recipe, *, source: str | None = None, on_event: Callable 
             report.outputs["report"] = str(report_path_for(final))
         _emit(on_event, "publish", "done", time.perf_counter() - started, output=final)
         return report
+
+
+def resume_key(recipe: Recipe) -> str:
+    """The content key of `recipe` with s3:// inputs fingerprinted by ETag and size (as a batch computes it)."""
+    from vmsg.batch import content_key
+
+    return content_key(recipe)
+
+
+def s3_up_to_date(output: str, key: str) -> bool:
+    """Resume check of an s3:// output without downloading the video.
+
+    True when the report object beside it names `key`, and the video object has the size and the
+    sha256 (user metadata, set at upload) that report recorded. Publishing uploads the video before
+    the report, so a report that names the key means the upload completed. A missing object is
+    False; S3 unreachable or access denied raise (the batch cannot run either).
+    """
+    import json
+
+    from vmsg.errors import VmsgError
+
+    store = s3_store()
+    report_uri = str(parse_s3(output).sibling(report_path_for(parse_s3(output).name).name))
+    try:
+        video = json.loads(store.read_bytes(report_uri))["outputs"]["video"]
+    except InputError:
+        return False
+    except (ValueError, KeyError, TypeError):
+        return False
+    if not isinstance(video, dict) or video.get("content_hash") != key:
+        return False
+    try:
+        head = store.head(output)
+    except InputError:
+        return False
+    except VmsgError:
+        raise
+    return (head.get("ContentLength") == video.get("bytes")
+            and (head.get("Metadata") or {}).get("sha256") == video.get("sha256"))
 
 
 def _restore_locations(report: RunReport, original: Recipe, local: Recipe) -> None:

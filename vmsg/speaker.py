@@ -33,7 +33,9 @@ def _encoder():
         ) from exc
     import torch
 
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    from vmsg.threads import threads
+
+    torch.set_num_threads(threads())
     return VoiceEncoder("cpu", verbose=False)
 
 

@@ -210,10 +210,28 @@ class S3Store:
         logger.info("downloaded %s (%d bytes)", uri, dest.stat().st_size)
         return dest
 
-    def upload(self, source: Path | str, uri: str, *, content_type: str | None = None) -> str:
-        """Put a local file under `uri`; multipart above the threshold. Private: no ACL is ever granted."""
+    def read_bytes(self, uri: str, *, limit: int = 1 << 20) -> bytes:
+        """A small object's content (a run report), refused above `limit` bytes."""
+        loc = parse_s3(uri)
+        try:
+            response = self.client.get_object(Bucket=loc.bucket, Key=loc.key)
+            if response.get("ContentLength", 0) > limit:
+                raise StorageError(f"S3 read {uri}: {response['ContentLength']} bytes, more than the {limit} expected")
+            return response["Body"].read()
+        except VmsgError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise self.translate(exc, "read", uri) from None
+
+    def upload(self, source: Path | str, uri: str, *, content_type: str | None = None,
+               metadata: dict[str, str] | None = None) -> str:
+        """Put a local file under `uri`; multipart above the threshold. Private: no ACL is ever granted.
+
+        `metadata` becomes the object's user metadata (x-amz-meta-*), e.g. the sha256 resume compares."""
         loc = parse_s3(uri, what="output")
-        extra = {"ContentType": content_type} if content_type else {}
+        extra: dict = {"ContentType": content_type} if content_type else {}
+        if metadata:
+            extra["Metadata"] = metadata
         if os.environ.get("VMSG_S3_ACL", "").lower() != "none":
             extra["ACL"] = PRIVATE_ACL
         try:

@@ -31,6 +31,7 @@ def test_temporary_s3_outage_is_retried_until_it_succeeds(tmp_path, astronaut_pn
     broker = f"redis://127.0.0.1:{redis_port}/0"
     endpoint = f"http://127.0.0.1:{s3_port}"
     redis = start_redis(redis_port, tmp_path)
+    monkeypatch.setenv("VMSG_HOME", str(tmp_path / "home"))  # the job ledger's SQLite file
     env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": endpoint, "VMSG_S3_MAX_ATTEMPTS": "1",
            "VMSG_S3_CONNECT_TIMEOUT": "1"}
     log = tmp_path / "worker.log"
@@ -75,7 +76,7 @@ def test_temporary_s3_outage_is_retried_until_it_succeeds(tmp_path, astronaut_pn
         stop(redis)
 
 
-def test_job_over_the_soft_time_limit_fails_cleanly(tmp_path, astronaut_png):
+def test_job_over_the_soft_time_limit_fails_cleanly(tmp_path, astronaut_png, monkeypatch):
     from vmsg.recipe import validate_recipe
     from vmsg.worker.app import make_celery
     from vmsg.worker.status import job_status
@@ -84,6 +85,7 @@ def test_job_over_the_soft_time_limit_fails_cleanly(tmp_path, astronaut_png):
     port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
     redis = start_redis(port, tmp_path)
+    monkeypatch.setenv("VMSG_HOME", str(tmp_path / "home"))  # the job ledger's SQLite file
     log = tmp_path / "worker.log"
     worker = subprocess.Popen([sys.executable, "-m", "vmsg", "worker", "--broker", broker, "--name", "limits@test",
                                "--soft-time-limit", "2", "--time-limit", "60", "--visibility-timeout", "120"],

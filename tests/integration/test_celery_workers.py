@@ -56,7 +56,8 @@ class Cluster:
         self.broker = f"redis://127.0.0.1:{self.redis_port}/0"
         self.redis = start_redis(self.redis_port, root)
         self.out = root / "out"
-        self.env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": s3_url, "PYTHONUNBUFFERED": "1"}
+        self.env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": s3_url, "PYTHONUNBUFFERED": "1",
+                    "VMSG_HOME": str(root / "home")}  # the job ledger's SQLite file
         self.workers: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
         from vmsg.worker.app import make_celery
@@ -271,6 +272,15 @@ def test_batch_of_six_with_priorities_on_two_workers(cluster):
     # the CLI shows the same
     proc = cluster.vmsg("jobs", "status", ids["high"][0], "--broker", cluster.broker)
     assert proc.returncode == 0 and "SUCCESS" in proc.stdout and "100%" in proc.stdout and "high1" in proc.stdout
+
+    # and so does the job ledger the submitter and both workers wrote (one SQLite file on this machine)
+    from vmsg.ledger import open_ledger
+
+    ledger = open_ledger(str(cluster.root / "home" / "ledger.sqlite"))
+    records = {i: ledger.get(i) for i in priority_of}
+    assert {r.status for r in records.values()} == {"done"}, records
+    assert {r.worker for r in records.values()} == {"w1@test", "w2@test"}
+    assert records[ids["high"][0]].name == "high1" and records[s3_id].output == f"s3://{BUCKET}/out/normal2.mp4"
 
 
 def test_failed_job_shows_its_error_and_is_not_retried(cluster):

@@ -189,3 +189,42 @@ def test_cli_render_reads_an_s3_portrait(s3, endpoint, tmp_path, astronaut_png):
     from vmsg.media.ffmpeg import probe
 
     assert sorted(s["codec_type"] for s in probe(tmp_path / "out.mp4")["streams"]) == ["audio", "video"]
+
+
+@pytest.mark.slow
+def test_batch_to_s3_resumes_without_downloading(s3, endpoint, tmp_path, astronaut_png):
+    """A second `vmsg batch` run with s3:// outputs skips every job (report object + size and sha256
+    metadata of the video, no download); a video replaced behind its back is rendered again."""
+    s3.upload(astronaut_png, f"s3://{BUCKET}/resume/in/face.png")
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"name,text,image\nlocal,こんにちは。,{astronaut_png}\nremote,はい。,s3://{BUCKET}/resume/in/face.png\n",
+                    encoding="utf-8")
+    template = tmp_path / "tpl.yaml"
+    template.write_text(f"image: {astronaut_png}\ntext: x\noutput: s3://{BUCKET}/resume/tpl/x.mp4\n"
+                        "voice:\n  engine: openjtalk\nrender:\n  engine: still\n  size: 256\n", encoding="utf-8")
+    env = {**os.environ, **S3_ENV, "VMSG_S3_ENDPOINT_URL": endpoint, "VMSG_CACHE_DIR": str(tmp_path / "cache"),
+           "VMSG_HOME": str(tmp_path / "home"), "VMSG_LOCK_DIR": str(tmp_path / "locks")}
+    report = tmp_path / "batch.json"
+
+    def batch() -> dict[str, str]:
+        proc = subprocess.run([sys.executable, "-m", "vmsg", "batch", str(rows), "-t", str(template), "--out-dir",
+                               f"s3://{BUCKET}/resume/out/", "--report", str(report), "-q"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return {j["name"]: j["status"] for j in json.loads(report.read_text())["jobs"]}
+
+    keys = [f"resume/out/{n}.mp4" for n in ("local", "remote")]
+    assert batch() == {"local": "done", "remote": "done"}
+    first = {k: s3.client.head_object(Bucket=BUCKET, Key=k) for k in keys}
+    assert all(h["Metadata"]["sha256"] and h["ContentLength"] > 5_000 for h in first.values())
+
+    assert batch() == {"local": "skipped", "remote": "skipped"}
+    again = {k: s3.client.head_object(Bucket=BUCKET, Key=k) for k in keys}
+    assert {k: h["ETag"] for k, h in again.items()} == {k: h["ETag"] for k, h in first.items()}, "nothing re-uploaded"
+    assert not (tmp_path / "s3:").exists() and not list(tmp_path.glob("**/s3:*")), "an s3:// URI was taken for a path"
+
+    # someone replaces one video (same key, other bytes): only that job runs again
+    s3.client.put_object(Bucket=BUCKET, Key=keys[1], Body=b"not the video we rendered")
+    assert batch() == {"local": "skipped", "remote": "done"}
+    restored = s3.client.head_object(Bucket=BUCKET, Key=keys[1])
+    assert restored["Metadata"]["sha256"] == first[keys[1]]["Metadata"]["sha256"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vmsg.device import onnx_providers
 from vmsg.errors import BackendError, ModelError
+from vmsg.threads import threads
 
 
 def onnx_session(path: Path | str, *, device: str = "auto", what: str = "model"):
@@ -21,6 +22,8 @@ def onnx_session(path: Path | str, *, device: str = "auto", what: str = "model")
     providers = onnx_providers(device)
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    opts.intra_op_num_threads = threads()
+    opts.inter_op_num_threads = 1
     try:
         return ort.InferenceSession(str(path), opts, providers=providers)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors

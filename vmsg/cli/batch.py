@@ -14,7 +14,8 @@ from vmsg.cli.common import (CacheUrlOpt, JobsOpt, LedgerOpt, NoCacheOpt, NoLedg
 def batch_command(
     messages: Annotated[Path, typer.Argument(help="messages.csv or messages.jsonl (columns: name, text, image, voice, output)")],
     template: Annotated[Path, typer.Option("--template", "-t", help="recipe giving everything a row leaves out")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out-dir", help="where <name>.mp4 go (default: the template's output folder)")] = None,
+    out_dir: Annotated[Optional[str], typer.Option("--out-dir", help="where <name>.mp4 go: a folder or s3://bucket/prefix "
+                                                                    "(default: the template's output folder)")] = None,
     jobs: JobsOpt = None,
     resume: ResumeOpt = None,
     cache_url: CacheUrlOpt = None,
@@ -30,6 +31,7 @@ def batch_command(
     from vmsg.batch_input import read_rows
     from vmsg.locks import exclusive, lock_path_for
     from vmsg.recipe import load_recipe
+    from vmsg.storage_uri import is_s3
 
     settings = BatchSettings(workers=jobs or 1, resume=True if resume is None else resume, use_cache=not no_cache,
                              cache_url=cache_url, use_ledger=not no_ledger, ledger_url=ledger,
@@ -39,7 +41,9 @@ def batch_command(
         recipe = load_recipe(template, overrides=list(set_ or []))
         planned = jobs_from_rows(rows, recipe, batch_file=messages, out_dir=out_dir)
         validate_jobs(planned)
-        report_path = report or Path(planned[0].recipe.output).parent / f"{messages.stem}.batch-report.json"
+        first = planned[0].recipe.output
+        folder = messages.resolve().parent if is_s3(first) else Path(first).parent  # the batch report stays local
+        report_path = report or folder / f"{messages.stem}.batch-report.json"
         execute(planned, settings, report_path, quiet)
 
 

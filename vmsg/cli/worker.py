@@ -20,6 +20,8 @@ def worker_command(
     visibility_timeout: Annotated[Optional[float], typer.Option(help="seconds before a dead worker's job goes to another")] = None,
     max_retries: Annotated[Optional[int], typer.Option(help="retries of a job that hit a temporary error")] = None,
     retry_backoff: Annotated[Optional[float], typer.Option(help="first retry delay (s), doubling each time")] = None,
+    max_deliveries: Annotated[Optional[int], typer.Option(help="times a job's worker may die while running it "
+                                                              "before the job is failed (no endless redelivery)")] = None,
     name: Annotated[Optional[str], typer.Option("--name", "-n", help="worker name (default vmsg-PID@HOST)")] = None,
     metrics_file: Annotated[Optional[Path], typer.Option(help="write Prometheus metrics to this textfile")] = None,
     pushgateway: Annotated[Optional[str], typer.Option(help="push Prometheus metrics to this Pushgateway URL")] = None,
@@ -46,8 +48,12 @@ def worker_command(
             raise UsageError(f"{flag} {redact_url(url)}: expected redis://host:port/db (job states live in Redis)")
     options = build_options(WorkerOptions, concurrency=concurrency, max_tasks_per_child=max_tasks_per_child,
                             soft_time_limit=soft_time_limit, time_limit=time_limit, visibility_timeout=visibility_timeout,
-                            max_retries=max_retries, retry_backoff=retry_backoff, metrics_interval=metrics_interval,
+                            max_retries=max_retries, retry_backoff=retry_backoff, max_deliveries=max_deliveries,
+                            metrics_interval=metrics_interval,
                             loglevel=loglevel.upper() if loglevel else None)
+    from vmsg.threads import limit, share
+
+    limit(share(options.concurrency))  # before numpy loads: pool processes are forked from this one
     from vmsg.worker.tasks import parse_preload
 
     engines = parse_preload(list(preload or []))

@@ -11,7 +11,6 @@ seconds → output seconds, piecewise linear) lets callers move a timeline exact
 
 from __future__ import annotations
 
-import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
@@ -63,7 +62,9 @@ def quiet_cuts(samples: np.ndarray, rate: int, pieces: int) -> list[int]:
 def rubberband_parallel(samples: np.ndarray, rate: int, *, tempo: float = 1.0, semitones: float = 0.0,
                         workers: int | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Like `rubberband`, over pieces in parallel; returns (audio, (input times, output times))."""
-    workers = workers or max(1, os.cpu_count() or 1)
+    from vmsg.threads import threads
+
+    workers = workers or threads()
     cuts = quiet_cuts(samples, rate, workers)
     bounds = [0, *cuts, len(samples)]
     pieces = [samples[a:b] for a, b in zip(bounds[:-1], bounds[1:])]

@@ -13,6 +13,7 @@ import numpy as np
 
 from vmsg.errors import BackendError, InputError
 from vmsg.media.ffmpeg import ffmpeg_binary
+from vmsg.threads import ffmpeg_args
 
 
 class FramePipe:
@@ -37,6 +38,7 @@ class FramePipe:
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{self.width}x{self.height}", "-r", str(self.fps), "-i", "-",
             "-i", str(audio), "-map", "0:v", "-map", "1:a",
             "-c:v", "libx264", "-preset", o.preset, "-crf", str(o.crf), "-pix_fmt", "yuv420p", "-r", str(self.fps),
+            *ffmpeg_args(),
             # the fast AAC coder costs a third of the default's CPU; at speech bitrates the difference is not audible
             "-c:a", "aac", "-aac_coder", "fast", "-b:a", o.audio_bitrate, "-movflags", "+faststart", "-f", "mp4", str(self.output),
         ]

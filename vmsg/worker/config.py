@@ -17,6 +17,8 @@ class WorkerOptions(BaseModel):
     time_limit: float = Field(960, gt=0, description="seconds before a job's process is killed")
     visibility_timeout: float = Field(1200, gt=0, description="seconds before a job of a dead worker is handed to another")
     max_retries: int = Field(5, ge=0, description="retries of a job that failed with a temporary error")
+    max_deliveries: int = Field(3, ge=1, description="times a job's worker may die while running it (killed, "
+                                                     "out of memory, crashed) before the job is failed, not handed out again")
     retry_backoff: float = Field(10, gt=0, description="first retry delay in seconds; doubles each time")
     retry_backoff_max: float = Field(600, gt=0)
     result_expires: int = Field(7 * 24 * 3600, ge=60, description="seconds job states are kept in Redis")

@@ -44,3 +44,23 @@ def read(client, job_id: str) -> dict[str, Any] | None:
 
 def now() -> float:
     return round(time.time(), 3)
+
+
+def runs_key(job_id: str) -> str:
+    return f"{PREFIX}{job_id}:runs"
+
+
+def count_run(client, job_id: str, ttl: int = DEFAULT_TTL) -> int:
+    """Count a run of the job that has started; the count is cleared when a run ends (done, failed or retrying).
+
+    So the count at start, minus one, is how many earlier runs never ended: their worker died
+    (hard time limit, out-of-memory kill, crash) and the broker handed the job out again.
+    """
+    pipe = client.pipeline()
+    pipe.incr(runs_key(job_id))
+    pipe.expire(runs_key(job_id), int(ttl))
+    return int(pipe.execute()[0])
+
+
+def run_ended(client, job_id: str) -> None:
+    client.delete(runs_key(job_id))

@@ -40,6 +40,8 @@ def job_status(app, job_id: str) -> dict[str, Any]:
         status.update({k: info[k] for k in ("stage", "percent", "worker", "pid", "output", "seconds", "attempt",
                                             "report") if k in info})
     elif state in ("FAILURE", "RETRY"):
-        status["error"] = str(info) if info is not None else record.get("error")
+        # the record holds vmsg's own message (e.g. "over the hard time limit"), Celery's only the exception's name
+        recorded = record.get("error") if state == "FAILURE" and record.get("status") == "failed" else None
+        status["error"] = recorded or (str(info) if info is not None else record.get("error"))
     status["done"] = state in FINAL_STATES
     return status

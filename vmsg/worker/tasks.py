@@ -74,6 +74,7 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
     from vmsg.metrics import job_metrics
     from vmsg.recipe import validate_recipe
     from vmsg.remote import run_staged
+    from vmsg.threads import threads
 
     job_id = task.request.id
     client = task.backend.client
@@ -91,8 +92,10 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
         _safe(records.write, client, job_id, stage=stage, percent=percent, status="running", worker=worker)
         _safe(hooks.on_job_event, job_id, "stage", stage=stage, percent=percent)
 
+    _give_up_if_poison(job_id, client, metrics, options)
     _safe(records.write, client, job_id, status="running", worker=worker, attempt=attempt, started_at=records.now())
-    _safe(hooks.on_job_event, job_id, "started", worker=worker, attempt=attempt)
+    _safe(hooks.on_job_event, job_id, "started", worker=worker, attempt=attempt, name=payload.get("name"),
+          output=(payload.get("recipe") or {}).get("output"))
     try:
         recipe = validate_recipe(payload["recipe"], source=payload.get("source") or f"job {job_id}")
         plan = planned_stages(recipe)
@@ -120,6 +123,7 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
             _safe(metrics.job_finished, "retried")
             _safe(records.write, client, job_id, status="retrying", error=str(exc), stage=current["stage"])
             _safe(hooks.on_job_event, job_id, "retry", error=str(exc), countdown=countdown)
+            _safe(records.run_ended, client, job_id)
             _safe(_flush)
             raise task.retry(exc=exc, countdown=countdown) from None
         _finish_failed(job_id, client, metrics, exc, current["stage"], started)
@@ -137,6 +141,7 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
         "status": "done", "stage": "done", "percent": 100, "output": report.output, "report": report.outputs.get("report"),
         "seconds": seconds, "video_seconds": video.get("seconds"), "worker": worker, "pid": os.getpid(),
         "attempt": attempt, "jobs_in_process": PROCESS_STATS["jobs"], "engines_loaded": engines_loaded(),
+        "threads": threads(),
         "finished_at": records.now(),
     }
     # a presigned URL is a credential: it goes to the report and the job record, never into the
@@ -146,16 +151,45 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
     _safe(records.write, client, job_id, status="done", stage="done", percent=100, output=report.output,
           report=result["report"], finished_at=result["finished_at"], seconds=seconds, **signed)
     _safe(hooks.on_job_event, job_id, "done", output=report.output, seconds=seconds, report=result["report"])
+    _safe(records.run_ended, client, job_id)
     _safe(_flush)
     return result
 
 
-def _finish_failed(job_id: str, client, metrics, exc: Exception, stage: str, started: float | None) -> None:
+def _give_up_if_poison(job_id: str, client, metrics, options) -> None:
+    """A job whose earlier runs all killed their worker is failed here, before it runs again.
+
+    With acks late and reject-on-worker-lost, the broker hands a job out again whenever the process
+    running it dies; a job that always kills its process would loop forever. Raising here fails
+    the task, which Celery then acknowledges: it is never delivered again.
+    """
+    from vmsg.errors import BackendError
+
+    try:
+        lost = records.count_run(client, job_id, ttl=options.result_expires) - 1
+        stage = (records.read(client, job_id) or {}).get("stage") if lost else None
+    except Exception:  # noqa: BLE001 - Redis trouble must not stop a job; the broker's own retry handles Redis
+        logger.warning("job %s: could not count its runs", job_id, exc_info=True)
+        return
+    if lost < options.max_deliveries:
+        return
+    where = f" (last in stage {stage})" if stage else ""
+    error = BackendError(f"job {job_id}: worker lost {lost} times while running this job{where}; giving up",
+                         hint="the job kills its worker: look for out-of-memory kills or crashes in the worker logs, "
+                              "or raise --time-limit / --max-deliveries")
+    _finish_failed(job_id, client, metrics, error, stage or "lost", None, ended=False)
+    raise error
+
+
+def _finish_failed(job_id: str, client, metrics, exc: Exception, stage: str, started: float | None,
+                   ended: bool = True) -> None:
     message = str(exc)
     timing = {"seconds": round(time.monotonic() - started, 3)} if started is not None else {}
     _safe(metrics.job_finished, "failed")
     _safe(records.write, client, job_id, status="failed", stage=stage, error=message, finished_at=records.now(), **timing)
     _safe(hooks.on_job_event, job_id, "failed", error=message, stage=stage)
+    if ended:
+        _safe(records.run_ended, client, job_id)
     _safe(_flush)
 
 
@@ -175,7 +209,7 @@ def register_tasks(app, options) -> None:
 
         if isinstance(exc, TimeLimitExceeded):
             error = f"job {task_id} killed: over the hard time limit of {options.time_limit:g} s"
-            _finish_failed(task_id, self.backend.client, job_metrics(), RuntimeError(error), "timeout", None)
+            _finish_failed(task_id, self.backend.client, job_metrics(), RuntimeError(error), "timeout", None, ended=False)
 
     @app.task(bind=True, name=TASK_NAME, max_retries=options.max_retries, acks_late=True, reject_on_worker_lost=True,
               on_failure=on_failure)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-import os
 from typing import ClassVar
 
 import logging
@@ -21,6 +20,7 @@ import numpy as np
 from vmsg.device import onnx_providers
 from vmsg.errors import BackendError, InputError
 from vmsg.text import split_sentences
+from vmsg.threads import threads as process_threads
 from vmsg.types import Phoneme, Speech
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class KokoroEngine:
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
+        opts.intra_op_num_threads = threads or process_threads()
         opts.inter_op_num_threads = 1
         # Busy-waiting threads only steal the CPU from the other jobs of a batch on a small machine.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
