@@ -1,9 +1,11 @@
 """OpenJTalk (pyopenjtalk-plus): dictionary and HTS voice ship in the wheel.
 
-The HTS engine predicts each phoneme's duration from that phoneme's own
-full-context label, so synthesising the labels one at a time yields durations
-whose sum equals the full rendering exactly: an exact timeline for about the
-cost of a second synthesis.
+The timeline is exact: the HTS duration model is run alone on the same labels
+and speed (vmsg.backends.tts.hts_durations), giving each label's frame count in
+the full rendering for a few percent of the synthesis cost. Where that C API is
+not reachable, each label is synthesised alone instead (the duration model
+predicts a label's length from that label only, so this agrees at speed 1 and
+within a frame otherwise), at the cost of a second synthesis.
 """
 
 from __future__ import annotations
@@ -59,9 +61,17 @@ class OpenJTalkEngine:
         return labels
 
     def _timeline(self, labels: list[str], *, speed: float, half_tone: float) -> tuple[Phoneme, ...]:
-        timeline, t = [], 0.0
-        for label in labels:
-            n = len(self._jt.synthesize([label], speed=speed, half_tone=half_tone)[0])
-            timeline.append(Phoneme(phoneme_of(label), t, t + n / RATE))
-            t += n / RATE
-        return tuple(timeline)
+        from vmsg.backends.tts.hts_durations import load_duration_model
+
+        model = load_duration_model()
+        if model is not None and model.sample_rate == RATE:
+            counts = model.sample_counts(labels, speed)
+        else:
+            counts = self.label_sample_counts(labels, speed=speed, half_tone=half_tone)
+        edges = np.concatenate([[0], np.cumsum(counts)]) / RATE
+        return tuple(Phoneme(phoneme_of(label), float(a), float(b))
+                     for label, a, b in zip(labels, edges[:-1], edges[1:]))
+
+    def label_sample_counts(self, labels: list[str], *, speed: float, half_tone: float = 0.0) -> list[int]:
+        """Each label synthesised alone: the slow way to its length, used when the duration model is unreachable."""
+        return [len(self._jt.synthesize([label], speed=speed, half_tone=half_tone)[0]) for label in labels]
