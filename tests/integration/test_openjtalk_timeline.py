@@ -45,3 +45,13 @@ def test_timeline_adds_up_to_the_rendering_and_pauses_sit_in_its_silences(engine
             b += 1
         assert a / 200 <= p.start + 0.005 and p.end - 0.005 <= b / 200, f"pause {p} is silent in the audio"
         assert abs((a + b) / 400 - (p.start + p.end) / 2) <= 0.020, "the silence is centred on the pause within 20 ms"
+
+
+def test_without_the_c_api_each_label_is_timed_alone(engine, monkeypatch) -> None:
+    import vmsg.backends.tts.hts_durations as hts
+
+    fast = engine.phoneme_timeline(TEXT)
+    monkeypatch.setattr(hts, "load_duration_model", lambda: None)
+    slow = engine.phoneme_timeline(TEXT)
+    assert [p.symbol for p in slow] == [p.symbol for p in fast]
+    assert np.allclose([p.end for p in slow], [p.end for p in fast], atol=1e-9)

@@ -4,7 +4,7 @@ pyopenjtalk's Python class hides the engine's durations, but its extension
 module exports the hts_engine C API (HTS_Engine_generate_state_sequence_from_strings,
 HTS_Engine_get_state_duration, ...). A second engine instance, loaded through
 ctypes with the same voice, runs only the duration model: the state sequence the
-full synthesis would use, for about 3 % of the synthesis cost. With the same
+full synthesis would use, for 1-3 % of the synthesis cost. With the same
 labels and speed it gives the exact frame counts the full rendering has
 (frames x fperiod = its sample count), including the rounding that speed != 1
 spreads across the whole utterance.
@@ -21,6 +21,8 @@ import logging
 import threading
 
 import numpy as np
+
+from vmsg.errors import BackendError
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +67,13 @@ class HtsDurationModel:
             f["set_speed"](engine, float(speed))
             try:
                 if f["generate_state_sequence_from_strings"](engine, lines, len(labels)) != b"\x01":
-                    raise RuntimeError("hts_engine duration model failed on the labels")
+                    raise BackendError(f"openjtalk: the HTS duration model failed on {len(labels)} labels")
                 nstate, total = int(f["get_nstate"](engine)), int(f["get_total_state"](engine))
                 frames = np.fromiter((f["get_state_duration"](engine, i) for i in range(total)), np.int64, total)
             finally:
                 f["refresh"](engine)
         if total != nstate * len(labels):
-            raise RuntimeError(f"hts_engine gave {total} states for {len(labels)} labels of {nstate} states")
+            raise BackendError(f"openjtalk: hts_engine gave {total} states for {len(labels)} labels of {nstate} states")
         return frames.reshape(len(labels), nstate).sum(axis=1) * self.fperiod
 
     def __del__(self) -> None:

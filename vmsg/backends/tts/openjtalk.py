@@ -10,13 +10,16 @@ within a frame otherwise), at the cost of a second synthesis.
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 import numpy as np
 
 from vmsg.device import require_cpu_only
-from vmsg.errors import InputError
+from vmsg.errors import BackendError, InputError
 from vmsg.types import Phoneme, Speech
+
+log = logging.getLogger(__name__)
 
 VOICES = ("mei_normal",)
 RATE = 48000
@@ -64,9 +67,13 @@ class OpenJTalkEngine:
         from vmsg.backends.tts.hts_durations import load_duration_model
 
         model = load_duration_model()
+        counts = None
         if model is not None and model.sample_rate == RATE:
-            counts = model.sample_counts(labels, speed)
-        else:
+            try:
+                counts = model.sample_counts(labels, speed)
+            except BackendError as exc:
+                log.warning("%s; timing each label alone", exc.message)
+        if counts is None:
             counts = self.label_sample_counts(labels, speed=speed, half_tone=half_tone)
         edges = np.concatenate([[0], np.cumsum(counts)]) / RATE
         return tuple(Phoneme(phoneme_of(label), float(a), float(b))
