@@ -4,9 +4,10 @@
 /audio_query builds accent phrases from OpenJTalk's reading of the text (moras with consonant and
 vowel lengths that vary by phoneme, a pause mora at commas). /synthesis follows the engine's own
 length rules (pre/post silence, pauseLength, pauseLengthScale, speedScale, up-speak on questions,
-frames of 256 samples at 24 kHz, volumeScale, outputSamplingRate) and renders each phoneme as a tone
-(vowels), noise (consonants) or silence (sil, pau, cl), so a client's timeline can be checked
-against the audio itself. Written independently of vmsg's client on purpose.
+frames of 256 samples at 24 kHz, pitchScale and intonationScale on each mora's log F0, volumeScale,
+outputSamplingRate) and renders each phoneme as a tone at its mora's F0 (voiced vowels), noise
+(consonants, devoiced vowels) or silence (sil, pau, cl), so a client's timeline, pitch and level
+can be checked against the audio itself. Written independently of vmsg's client on purpose.
 """
 
 from __future__ import annotations
@@ -57,20 +58,30 @@ def _accent_phrases(text: str) -> list[dict]:
 
 
 def _render(query: dict, upspeak: bool) -> tuple[np.ndarray, int]:
-    moras: list[dict] = [{"vowel": "sil", "vowel_length": query["prePhonemeLength"]}]
+    """The engine's order: up-speak, pre/post silence, pauseLength, pauseLengthScale, speedScale,
+    pitchScale (log F0 x 2**pitchScale), intonationScale (log F0 around the voiced mean), volumeScale."""
+    moras: list[dict] = [{"vowel": "sil", "vowel_length": query["prePhonemeLength"], "pitch": 0.0}]
     for ap in query["accent_phrases"]:
         moras += [dict(m) for m in ap["moras"]]
         if upspeak and ap.get("is_interrogative") and ap["moras"] and ap["moras"][-1]["pitch"] > 0:
-            moras.append({"vowel": ap["moras"][-1]["vowel"], "vowel_length": 0.15, "pitch": 6.0})
+            last = ap["moras"][-1]
+            moras.append({"vowel": last["vowel"], "vowel_length": 0.15, "pitch": min(last["pitch"] + 0.3, 6.5)})
         if ap.get("pause_mora"):
             moras.append(dict(ap["pause_mora"]))
-    moras.append({"vowel": "sil", "vowel_length": query["postPhonemeLength"]})
-    out, rng = [], np.random.default_rng(0)
+    moras.append({"vowel": "sil", "vowel_length": query["postPhonemeLength"], "pitch": 0.0})
     for m in moras:
         if m["vowel"] == "pau":
             if query.get("pauseLength") is not None:
                 m["vowel_length"] = query["pauseLength"]
             m["vowel_length"] *= query.get("pauseLengthScale", 1.0)
+        m["pitch"] = float(m.get("pitch") or 0.0) * 2 ** query.get("pitchScale", 0.0)
+    voiced = [m for m in moras if m["pitch"] > 0]
+    if voiced:
+        mean = float(np.mean([m["pitch"] for m in voiced]))
+        for m in voiced:
+            m["pitch"] = (m["pitch"] - mean) * query.get("intonationScale", 1.0) + mean
+    out, rng = [], np.random.default_rng(0)
+    for m in moras:
         for kind, length in ((m.get("consonant"), m.get("consonant_length")), (m["vowel"], m["vowel_length"])):
             if kind is None or length is None:
                 continue
@@ -78,9 +89,9 @@ def _render(query: dict, upspeak: bool) -> tuple[np.ndarray, int]:
             t = np.arange(n) / 24000.0
             if kind in ("sil", "pau", "cl"):
                 out.append(np.zeros(n))
-            elif kind in VOWELS:
-                out.append(0.5 * np.sin(2 * np.pi * 220.0 * t))
-            else:
+            elif kind in VOWELS and m["pitch"] > 0:
+                out.append(0.5 * np.sin(2 * np.pi * np.exp(m["pitch"]) * t))
+            else:  # consonants and devoiced vowels
                 out.append(0.2 * rng.standard_normal(n))
     wave = np.concatenate(out) * query.get("volumeScale", 1.0)
     rate = int(query.get("outputSamplingRate", 24000))

@@ -63,36 +63,53 @@ class ProsodyOptions(StageOptions):
                 and self.comma_pause is None and self.sentence_pause is None)
 
 
-def native_capabilities(tts_engine: str) -> dict[str, str]:
-    """Which prosody fields the TTS engine applies itself (field → synthesize keyword)."""
+def _engine_class(tts_engine: str):
     from vmsg.backends.tts import SPEECH_ENGINES
 
-    declared = getattr(SPEECH_ENGINES.load(tts_engine), "native_prosody", None) if tts_engine in SPEECH_ENGINES else None
+    return SPEECH_ENGINES.load(tts_engine) if tts_engine in SPEECH_ENGINES else None
+
+
+def native_capabilities(tts_engine: str) -> dict[str, str]:
+    """Which prosody fields the TTS engine applies itself (field → synthesize keyword)."""
+    declared = getattr(_engine_class(tts_engine), "native_prosody", None)
     if isinstance(declared, (set, frozenset, list, tuple)):
         declared = {k: k for k in declared}
     return dict(declared) if declared else dict(NATIVE_PROSODY.get(tts_engine, {}))
+
+
+def native_limits(tts_engine: str) -> dict[str, tuple[float, float]]:
+    """Ranges inside which the engine applies a field natively (an engine's `native_limits` narrows them)."""
+    return {"speed": LIMITS["speed"], **(getattr(_engine_class(tts_engine), "native_limits", None) or {})}
+
+
+NEUTRAL: dict[str, float | None] = {"pitch": 0.0, "speed": 1.0, "energy": 1.0, "intonation": 1.0,
+                                    "comma_pause": None, "sentence_pause": None}
 
 
 def split_native(options: ProsodyOptions, tts_engine: str, synth_speed: float = 1.0
                  ) -> tuple[dict[str, float], ProsodyOptions, dict[str, str]]:
     """(synthesize keywords, what is left for the post path, field → path used).
 
-    Speed multiplies the synth stage's own speed; a product outside 0.5…2.0 stays
-    on the post path. `path="post"` keeps everything on the post path.
+    Speed multiplies the synth stage's own speed; a value outside the engine's
+    native range (speed: 0.5…2.0) stays on the post path. `path="post"` keeps
+    everything on the post path. Pause fields count only when set.
     """
-    values = options.effective()
+    values: dict[str, float] = dict(options.effective())
+    values.update({k: float(v) for k in ("comma_pause", "sentence_pause") if (v := getattr(options, k)) is not None})
     caps = native_capabilities(tts_engine) if options.path != "post" else {}
+    limits = native_limits(tts_engine) if caps else {}
     native: dict[str, float] = {}
-    rest = {"emotion": "neutral", **values}
-    used = {k: "post" for k, v in values.items() if v != (0.0 if k == "pitch" else 1.0)}
+    rest: dict[str, object] = {"emotion": "neutral", **options.effective()}
+    used = {k: "post" for k, v in values.items() if v != NEUTRAL[k]}
     for name, keyword in caps.items():
-        if name not in values or values[name] == (0.0 if name == "pitch" else 1.0):
+        if name not in used:
             continue
         value = values[name] * synth_speed if name == "speed" else values[name]
-        if name == "speed" and not 0.5 <= value <= 2.0:
+        low, high = limits.get(name, (-np.inf, np.inf))
+        if not low <= value <= high:
             continue
         native[keyword] = value
-        rest[name] = 0.0 if name == "pitch" else 1.0
+        rest[name] = NEUTRAL[name]
         used[name] = "native"
     return native, options.model_copy(update=rest), used
 

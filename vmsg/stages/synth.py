@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from vmsg.backends.tts import SPEECH_ENGINES
 from vmsg.stages.options import BreakerOptions, DeviceName, StageOptions, primary_from_fallback
-from vmsg.text import chunk_text, normalize_text
+from vmsg.text import SENTENCE_PAUSE, chunk_text, normalize_text
 from vmsg.types import Speech
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ def synth(text: str, options: SynthOptions | None = None, *, native: dict[str, f
 
     The timeline covers the whole audio; `meta['attempts']` says which engines were tried and why.
     `native`: prosody keywords for the primary engine to apply while synthesising (see stages.prosody);
-    fallback engines never get them (they are engine-specific).
+    fallback engines never get them (they are engine-specific). `sentence_pause` among them is applied
+    here, as the silence the chunks of sentences are joined with.
     """
     from vmsg.backends.tts.join import join_speech
     from vmsg.fallback import engine_chain, run_chain
@@ -94,6 +95,7 @@ def synth(text: str, options: SynthOptions | None = None, *, native: dict[str, f
         primary = name == options.engine
         voice = options.voice if primary else _fallback_voice(engine, options.voice)
         extra: dict[str, Any] = dict(native or {}) if primary else {}
+        sentence_pause = extra.pop("sentence_pause", None)
         if name == "voicevox":
             extra["query"] = options.voicevox.query_fields()
         log.debug("synth: %d chunk(s) with %s", len(chunks), name)
@@ -104,7 +106,9 @@ def synth(text: str, options: SynthOptions | None = None, *, native: dict[str, f
                       for c in chunks]
         else:
             pieces = [engine.synthesize(text=c.text, voice=voice, speed=options.speed, **extra) for c in chunks]
-        speech = join_speech(pieces, [c.pause_after for c in chunks])
+        pauses = [sentence_pause if sentence_pause is not None and c.pause_after == SENTENCE_PAUSE else c.pause_after
+                  for c in chunks]
+        speech = join_speech(pieces, pauses)
         return speech.with_audio(speech.samples, engine=name, engine_version=engine.version, text=clean,
                                  chunks=len(chunks))
 

@@ -1,20 +1,25 @@
 """OpenJTalk (pyopenjtalk-plus): dictionary and HTS voice ship in the wheel.
 
-The HTS engine predicts each phoneme's duration from that phoneme's own
-full-context label, so synthesising the labels one at a time yields durations
-whose sum equals the full rendering exactly: an exact timeline for about the
-cost of a second synthesis.
+The timeline is exact: the HTS duration model is run alone on the same labels
+and speed (vmsg.backends.tts.hts_durations), giving each label's frame count in
+the full rendering for a few percent of the synthesis cost. Where that C API is
+not reachable, each label is synthesised alone instead (the duration model
+predicts a label's length from that label only, so this agrees at speed 1 and
+within a frame otherwise), at the cost of a second synthesis.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 import numpy as np
 
 from vmsg.device import require_cpu_only
-from vmsg.errors import InputError
+from vmsg.errors import BackendError, InputError
 from vmsg.types import Phoneme, Speech
+
+log = logging.getLogger(__name__)
 
 VOICES = ("mei_normal",)
 RATE = 48000
@@ -59,9 +64,21 @@ class OpenJTalkEngine:
         return labels
 
     def _timeline(self, labels: list[str], *, speed: float, half_tone: float) -> tuple[Phoneme, ...]:
-        timeline, t = [], 0.0
-        for label in labels:
-            n = len(self._jt.synthesize([label], speed=speed, half_tone=half_tone)[0])
-            timeline.append(Phoneme(phoneme_of(label), t, t + n / RATE))
-            t += n / RATE
-        return tuple(timeline)
+        from vmsg.backends.tts.hts_durations import load_duration_model
+
+        model = load_duration_model()
+        counts = None
+        if model is not None and model.sample_rate == RATE:
+            try:
+                counts = model.sample_counts(labels, speed)
+            except BackendError as exc:
+                log.warning("%s; timing each label alone", exc.message)
+        if counts is None:
+            counts = self.label_sample_counts(labels, speed=speed, half_tone=half_tone)
+        edges = np.concatenate([[0], np.cumsum(counts)]) / RATE
+        return tuple(Phoneme(phoneme_of(label), float(a), float(b))
+                     for label, a, b in zip(labels, edges[:-1], edges[1:]))
+
+    def label_sample_counts(self, labels: list[str], *, speed: float, half_tone: float = 0.0) -> list[int]:
+        """Each label synthesised alone: the slow way to its length, used when the duration model is unreachable."""
+        return [len(self._jt.synthesize([label], speed=speed, half_tone=half_tone)[0]) for label in labels]

@@ -5,12 +5,20 @@ computed exactly as the engine turns lengths into frames (prePhonemeLength and
 postPhonemeLength as `sil`, pause lengths applied, lengths divided by speedScale,
 each phoneme rounded to 24000/256 Hz frames, a 0.15 s up-speak mora on questions):
 the result matches the WAV the engine returns to the frame.
+
+Prosody is applied natively through the AudioQuery (`native_prosody`): vmsg's
+semitones become the pitchScale that moves the mean voiced log-F0 by exactly
+that much (intonationScale compensates pitchScale's stretch of the contour),
+intonation multiplies intonationScale, energy ≤ 1 multiplies volumeScale, and a
+comma pause in seconds becomes pauseLength. Sentence pauses are the synth
+stage's joins (it consumes `sentence_pause` itself).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,6 +35,13 @@ UPSPEAK_LENGTH = 0.15
 
 class VoicevoxEngine:
     name: ClassVar[str] = "voicevox"
+    # prosody field → synthesize keyword; values in vmsg's units (semitones, factors, seconds).
+    native_prosody: ClassVar[dict[str, str]] = {
+        "speed": "speed", "pitch": "pitch", "intonation": "intonation", "energy": "energy",
+        "comma_pause": "comma_pause", "sentence_pause": "sentence_pause"}
+    # Beyond these the post path does it: ±9 semitones is about pitchScale ±0.15 (the engine's documented
+    # range) for every voice; volumeScale has no limiter, so only energy ≤ 1 (which cannot clip) is native.
+    native_limits: ClassVar[dict[str, tuple[float, float]]] = {"pitch": (-9.0, 9.0), "energy": (0.0, 1.0)}
 
     def __init__(self, *, device: str = "auto", url: str = "http://127.0.0.1:50021", timeout: float = 30.0,
                  retries: int = 2) -> None:
@@ -51,13 +66,18 @@ class VoicevoxEngine:
         """'ID:speaker/style' for every talk style the engine offers."""
         return [f"{sid}:{label}" for sid, label in self._speakers().items()]
 
-    def synthesize(self, *, text: str, voice: str | None, speed: float, query: dict[str, Any] | None = None) -> Speech:
+    def synthesize(self, *, text: str, voice: str | None, speed: float, query: dict[str, Any] | None = None,
+                   pitch: float = 0.0, intonation: float = 1.0, energy: float = 1.0,
+                   comma_pause: float | None = None) -> Speech:
+        """`query`: AudioQuery fields set as given; pitch (semitones), intonation, energy and comma_pause
+        (seconds) are vmsg prosody, applied on top of them."""
         import soundfile as sf
 
         speaker = self.resolve_voice(voice)
         audio_query = self._request("POST", "/audio_query", params={"text": text, "speaker": speaker}).json()
         audio_query.update(query or {})
         audio_query["speedScale"] = speed
+        apply_prosody(audio_query, pitch=pitch, intonation=intonation, energy=energy, comma_pause=comma_pause)
         answer = self._request("POST", "/synthesis", params={"speaker": speaker}, json=audio_query)
         try:
             samples, rate = sf.read(io.BytesIO(answer.content), dtype="float32", always_2d=True)
@@ -70,7 +90,8 @@ class VoicevoxEngine:
         if abs(duration - total) > 0.02:
             log.warning("VOICEVOX audio is %.3f s but its query adds up to %.3f s; timeline rescaled", duration, total)
             timeline = tuple(Phoneme(p.symbol, p.start * duration / total, p.end * duration / total) for p in timeline)
-        meta = {"engine": self.name, "voice": self._speakers().get(speaker, str(speaker)), "speaker": speaker}
+        meta = {"engine": self.name, "voice": self._speakers().get(speaker, str(speaker)), "speaker": speaker,
+                "audio_query": {k: audio_query.get(k) for k in QUERY_SCALARS}}
         return Speech(samples, int(rate), timeline, "engine", meta)
 
     def resolve_voice(self, voice: str | None) -> int:
@@ -137,6 +158,46 @@ def _detail(response) -> str:
         return str(response.json().get("detail", response.text))[:300]
     except ValueError:
         return response.text[:300]
+
+
+QUERY_SCALARS = ("speedScale", "pitchScale", "intonationScale", "volumeScale", "prePhonemeLength",
+                 "postPhonemeLength", "pauseLength", "pauseLengthScale", "outputSamplingRate")
+
+
+def voiced_log_f0(query: dict[str, Any], *, upspeak: bool = True) -> list[float]:
+    """The voiced moras' log-F0 as the engine sees them before scaling (up-speak moras included)."""
+    pitches = []
+    for phrase in query.get("accent_phrases", []):
+        moras = phrase.get("moras", [])
+        pitches += [float(m.get("pitch") or 0.0) for m in moras]
+        if upspeak and phrase.get("is_interrogative") and moras and (moras[-1].get("pitch") or 0) > 0:
+            pitches.append(min(float(moras[-1]["pitch"]) + 0.3, 6.5))
+    return [p for p in pitches if p > 0]
+
+
+def apply_prosody(query: dict[str, Any], *, pitch: float = 0.0, intonation: float = 1.0, energy: float = 1.0,
+                  comma_pause: float | None = None) -> dict[str, Any]:
+    """Set the AudioQuery's scales so the engine renders vmsg's prosody (in place; returned for convenience).
+
+    The engine multiplies each mora's log-F0 by 2**pitchScale and then scales its distance from the voiced
+    mean by intonationScale: a shift of `pitch` semitones is ln(2)*pitch/12 on the mean, so the factor is
+    1 + that / (mean log-F0), and intonationScale is divided by the same factor to keep the contour's shape.
+    """
+    scale = 1.0
+    voiced = voiced_log_f0(query)
+    if pitch and voiced:
+        base = 2 ** float(query.get("pitchScale") or 0.0)
+        mean = sum(voiced) / len(voiced) * base
+        scale = 1.0 + math.log(2.0) * pitch / 12.0 / mean
+        query["pitchScale"] = float(query.get("pitchScale") or 0.0) + math.log2(scale)
+    if scale != 1.0 or intonation != 1.0:
+        query["intonationScale"] = float(query.get("intonationScale", 1.0)) * intonation / scale
+    if energy != 1.0:
+        query["volumeScale"] = float(query.get("volumeScale", 1.0)) * energy
+    if comma_pause is not None:  # the engine divides every length by speedScale, pauses included
+        query["pauseLength"] = comma_pause * float(query.get("speedScale", 1.0))
+        query["pauseLengthScale"] = 1.0
+    return query
 
 
 def _frames(seconds: float) -> int:
