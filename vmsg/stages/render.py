@@ -82,10 +82,12 @@ class RenderOptions(StageOptions):
 
 
 def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, options: RenderOptions | None = None, *,
-           atomic: bool = True) -> dict[str, Any]:
+           atomic: bool = True, subject: np.ndarray | None = None) -> dict[str, Any]:
     """Render to `output`, trying `options.fallback` engines in turn; returns facts for the run report.
 
     `atomic=False` is for a caller that already writes to a temporary name and publishes it itself.
+    `subject` (HxW like `image`, >= 0.5 on the selected person: the segment matte or a box) tells
+    engines that animate a face (`takes_subject`) whose face to animate when several are visible.
     """
     from vmsg.errors import InputError
     from vmsg.fallback import engine_chain, run_chain
@@ -98,7 +100,8 @@ def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, option
     def attempt(name: str) -> dict[str, Any]:
         engine = RENDERERS.instance(RENDERERS.check(name), device=options.device)
         with atomic_path(output) if atomic else contextlib.nullcontext(Path(output)) as target:
-            facts = engine.render(image=image, soundtrack=soundtrack, output=target, options=options)
+            extra = {"subject": subject} if subject is not None and getattr(engine, "takes_subject", False) else {}
+            facts = engine.render(image=image, soundtrack=soundtrack, output=target, options=options, **extra)
         return {"engine": name, "engine_version": engine.version, **facts}
 
     chain = engine_chain(options.engine, options.fallback)

@@ -29,6 +29,12 @@ def _union(*boxes: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     return x0 - x0 % 2, y0 - y0 % 2, x1 + x1 % 2, y1 + y1 % 2
 
 
+def _mask_u8(mask: np.ndarray) -> np.ndarray:
+    if mask.dtype == np.uint8:
+        return mask
+    return (np.clip(mask.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
 class YuvFrame:
     """A yuv420p frame buffer whose even-aligned regions are replaced from RGB."""
 
@@ -57,6 +63,7 @@ class YuvFrame:
 class Face2DRenderer:
     name: ClassVar[str] = "face2d"
     version = "face2d-1"
+    takes_subject: ClassVar[bool] = True
 
     def __init__(self, *, device: str = "auto") -> None:
         require_cpu_only(device, self.name)
@@ -67,7 +74,9 @@ class Face2DRenderer:
 
             raise BackendError("render engine face2d needs OpenCV (opencv-contrib-python)", hint="pip install vmsg") from exc
 
-    def render(self, *, image: np.ndarray, soundtrack: Soundtrack, output: Path, options: Any) -> dict[str, Any]:
+    def render(self, *, image: np.ndarray, soundtrack: Soundtrack, output: Path, options: Any,
+               subject: np.ndarray | None = None) -> dict[str, Any]:
+        """`subject` (HxW like `image`, >= 0.5 on the selected person) picks whose face talks."""
         import cv2
 
         from vmsg.face.landmarks import find_face
@@ -80,7 +89,8 @@ class Face2DRenderer:
         started = time.perf_counter()
         base = np.ascontiguousarray(fit_even(image, options.size))
         h, w = base.shape[:2]
-        face = find_face(base, what="subject image at render size")
+        within = None if subject is None else fit_even(_mask_u8(subject), options.size).astype(np.float32) / 255.0
+        face = find_face(base, what="subject image at render size", within=within)
         fps = int(options.fps)
         n_frames = max(1, int(round(soundtrack.duration * fps)))
         opening, spread, driver = mouth_track(soundtrack, fps, n_frames)
