@@ -90,3 +90,26 @@ def test_a_person_index_out_of_range_exits_2_and_writes_nothing(tmp_path, group,
     assert done.returncode == 2
     assert "person index 7 is out of range: 5 people found" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_recipe_animates_the_person_segment_selected(tmp_path, group, faces) -> None:
+    """The recipe path: segment's matte travels to the renderer. The photo itself as the background keeps
+    every bystander in the composite, so only the matte can tell the renderer whose face to move."""
+    from vmsg.pipeline import run_recipe
+    from vmsg.recipe import validate_recipe
+
+    path, _ = group
+    out = tmp_path / "group.mp4"
+    recipe = validate_recipe(
+        {"image": str(path), "text": "こんにちは。よろしくお願いします。", "output": str(out),
+         "segment": {"select": "index", "index": 1, "background": str(path)},
+         "voice": {"engine": "openjtalk"}, "render": {"engine": "face2d", "size": 1024}},
+        source="test",
+    )
+    run_recipe(recipe)
+    frames = _frames(out, 1024)
+    still = np.median(frames[::4], axis=0).astype(np.uint8)  # what does not move is its own median
+    change = {i: _mouth_change(frames, still, box) for i, box in enumerate(faces)}
+    assert np.percentile(change[1], 90) > 8.0, change[1].max()
+    for i in (0, 2, 3, 4):
+        assert change[i].max() < 4.0, f"person {i} changed by {change[i].max():.1f}"
