@@ -63,7 +63,7 @@ class YuvFrame:
 
 class Face2DRenderer:
     name: ClassVar[str] = "face2d"
-    version = "face2d-1"
+    version = "face2d-2"  # 2: mouth shapes to 1/1024, head sway cropped to where it moves
     takes_subject: ClassVar[bool] = True
 
     def __init__(self, *, device: str = "auto") -> None:
