@@ -74,9 +74,10 @@ def run(quick: bool = False) -> list[dict]:
                 "name": f"face2d {track.duration:.1f}s 720x720 25fps {label}", "seconds": round(wall, 3),
                 "rtf": round(wall / track.duration, 3), "per_item_ms": round(1000 * wall / facts["frames"], 2),
                 "target": "<= 2 s for 10 s (>= 125 frames/s)",
-                "note": f"{facts['frames'] / wall:.0f} frames/s, cpu {cpu:.2f} s (python+ffmpeg), {out.stat().st_size / 1e6:.2f} MB, "
-                        f"mouth drawn {facts['mouth_shapes_drawn']}/{facts['frames']}, setup+landmarks "
-                        f"{facts['seconds_prepare']:.2f} s, first mediapipe start {warmup:.2f} s, "
+                "note": f"{facts['frames'] / wall:.0f} frames/s, cpu {cpu:.2f} s (python+ffmpeg), "
+                        f"{out.stat().st_size / 1e6:.2f} MB, "
+                        f"mouth drawn {facts['mouth_shapes_drawn']}/{facts['frames']}, "
+                        f"setup+landmarks {facts['seconds_prepare']:.2f} s, first mediapipe start {warmup:.2f} s, "
                         f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus",
             })
         t0 = time.perf_counter()

@@ -268,8 +268,9 @@ def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged
         report.stages[-1].detail["prosody_path"] = prosody_paths
     speech = step("enhance", recipe.enhance, lambda: enhance(speech, recipe.enhance), lambda s: ("enhance", None))
     soundtrack = step("mix", recipe.mix, lambda: mix(speech, recipe.mix), lambda s: (recipe.mix.engine, None))
-    facts = step("render", recipe.render, lambda: render(cutout.composite, soundtrack, staged, recipe.render, atomic=False,
-                                                          subject=_subject_of(cutout)),
+    facts = step("render", recipe.render,
+                 lambda: render(cutout.composite, soundtrack, staged, recipe.render, atomic=False,
+                                subject=_subject_of(cutout)),
                  lambda f: (f["engine"], f["engine_version"]), lambda f: f.get("attempts"))
 
     report.stages.sort(key=lambda r: STAGE_ORDER.index(r.stage) if r.stage in STAGE_ORDER else len(STAGE_ORDER))

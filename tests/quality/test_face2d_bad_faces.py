@@ -58,7 +58,8 @@ def _vmsg(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("which, message", [(1, "turned to the side"), (0, "under the minimum of 64 px")])
-def test_cli_refuses_a_real_profile_or_small_face_with_exit_2_and_no_file(tmp_path, photographer, voice, which, message):
+def test_cli_refuses_a_real_profile_or_small_face_with_exit_2_and_no_file(tmp_path, photographer, voice, which,
+                                                                           message):
     image = photographer[which]
     out = tmp_path / "talk.mp4"
     done = _vmsg("render", "--image", str(image), "--audio", str(voice), "-o", str(out), "--engine", "face2d",

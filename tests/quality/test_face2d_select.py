@@ -58,7 +58,8 @@ def _mouth_change(frames: np.ndarray, source: np.ndarray, box) -> np.ndarray:
     """Per frame: mean |frame - source| over the lower third of the face box (the mouth and chin)."""
     x, y, w, h = box
     region = (slice(y + 2 * h // 3, y + h), slice(x + w // 4, x + 3 * w // 4))
-    return np.abs(frames[:, region[0], region[1]].astype(np.float32) - source[region].astype(np.float32)).mean(axis=(1, 2, 3))
+    moved = frames[:, region[0], region[1]].astype(np.float32) - source[region].astype(np.float32)
+    return np.abs(moved).mean(axis=(1, 2, 3))
 
 
 @pytest.mark.parametrize("pick", ["index", "point"])

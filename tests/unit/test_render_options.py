@@ -16,7 +16,8 @@ def test_default_encoder_is_ultrafast_with_the_tuning_and_other_presets_run_alon
     assert "mbtree=1" in X264_TUNING["ultrafast"] and "cabac=1" in X264_TUNING["ultrafast"]
     assert x264_params(RenderOptions(preset="veryfast")) == []
     assert x264_params(RenderOptions(x264_params="")) == []
-    assert x264_params(RenderOptions(preset="slow", x264_params="ref=2:bframes=0")) == ["-x264-params", "ref=2:bframes=0"]
+    given = RenderOptions(preset="slow", x264_params="ref=2:bframes=0")
+    assert x264_params(given) == ["-x264-params", "ref=2:bframes=0"]
 
 
 @pytest.mark.parametrize("bad", ["ref=2;rm -rf /", "ref", "ref=2:", " ref=2"])

@@ -7,8 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from vmsg.cli.common import (CacheUrlOpt, DeviceOpt, IndexOpt, JobsOpt, LedgerOpt, NoCacheOpt, NoLedgerOpt, PointOpt, PresignOpt,
-                             QuietOpt, ReportOpt, ResumeOpt, SelectOpt, SetOpt, build_options, implied_select)
+from vmsg.cli.common import (CacheUrlOpt, DeviceOpt, IndexOpt, JobsOpt, LedgerOpt, NoCacheOpt, NoLedgerOpt, PointOpt,
+                             PresignOpt, QuietOpt, ReportOpt, ResumeOpt, SelectOpt, SetOpt, build_options,
+                             implied_select)
 
 
 def render_command(
@@ -52,8 +53,8 @@ def render_command(
             raise UsageError("give recipes, or --image and --audio, not both")
         if not (image and audio and output):
             raise UsageError("file mode needs --image, --audio and --output")
-        _render_files(image, audio, Path(output), engine=engine, fps=fps, size=size, seed=seed, device=device, quiet=quiet,
-                      select=implied_select(select, index, point), index=index, point=point)
+        _render_files(image, audio, Path(output), engine=engine, fps=fps, size=size, seed=seed, device=device,
+                      quiet=quiet, select=implied_select(select, index, point), index=index, point=point)
         return
     if select or index is not None or point:
         raise UsageError("--select/--index/--point pick a face in file mode; in a recipe, set segment.select")

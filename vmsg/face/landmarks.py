@@ -183,7 +183,8 @@ def find_face(image: np.ndarray, *, what: str = "image", within: np.ndarray | No
     if not faces:
         h, w = image.shape[:2]
         where = "inside the selected person" if within is not None else "found"
-        raise InputError(f"{what} ({w}x{h}): no face {where}", hint="use a photo with one clearly visible, frontal face")
+        raise InputError(f"{what} ({w}x{h}): no face {where}",
+                         hint="use a photo with one clearly visible, frontal face")
     face = max(faces, key=lambda f: f.area)
     if face.width < MIN_FACE_PX:
         raise InputError(f"{what}: the face is {face.width:.0f} px wide, under the minimum of {MIN_FACE_PX} px",

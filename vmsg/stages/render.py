@@ -15,6 +15,7 @@ from vmsg.store import atomic_path, check_writable
 from vmsg.types import Soundtrack
 
 MAX_AUDIO_SECONDS = 600.0
+X264_PARAMS_PATTERN = r"^([a-z0-9_\-]+=[A-Za-z0-9_.,\-]+(:[a-z0-9_\-]+=[A-Za-z0-9_.,\-]+)*)?$"
 X264_TUNING = {"ultrafast": "cabac=1:deblock=1:rc-lookahead=10:mbtree=1"}
 """What vmsg adds to an x264 preset when `x264_params` is unset. ultrafast alone writes a talking head 6x
 larger than veryfast; with CABAC, the deblocking filter and macroblock-tree rate control back it is smaller
@@ -71,8 +72,8 @@ class RenderOptions(StageOptions):
     size: int = Field(720, ge=256, le=1920, description="longest side of the video in pixels")
     crf: int = Field(20, ge=0, le=51)
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "ultrafast"
-    x264_params: str | None = Field(None, pattern=r"^([a-z0-9_\-]+=[A-Za-z0-9_.,\-]+(:[a-z0-9_\-]+=[A-Za-z0-9_.,\-]+)*)?$",
-                                    description="libx264 key=value:… over the preset; unset = X264_TUNING, '' = the preset alone")
+    x264_params: str | None = Field(None, pattern=X264_PARAMS_PATTERN,
+                                    description="libx264 key=value:… over the preset; unset: X264_TUNING; '': none")
     audio_bitrate: str = "192k"
     device: DeviceName = "auto"
     # face2d: what moves besides the lips; the same seed gives the same video.

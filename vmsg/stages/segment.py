@@ -218,4 +218,6 @@ def subject_mask(image: np.ndarray, options: SegmentOptions, *, source: str = "i
     x0, y0, x1, y1 = chosen.face if chosen.face is not None else (chosen.x0, chosen.y0, chosen.x1, chosen.y1)
     mask = np.zeros(image.shape[:2], np.float32)
     mask[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 1.0
-    return mask, {"people": len(people), "selected": people.index(chosen), "box": [chosen.x0, chosen.y0, chosen.x1, chosen.y1]}
+    facts = {"people": len(people), "selected": people.index(chosen),
+             "box": [chosen.x0, chosen.y0, chosen.x1, chosen.y1]}
+    return mask, facts
