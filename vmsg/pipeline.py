@@ -275,7 +275,9 @@ def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged
         report.stages[-1].detail["prosody_path"] = prosody_paths
     speech = step("enhance", recipe.enhance, lambda: enhance(speech, recipe.enhance), lambda s: ("enhance", None))
     soundtrack = step("mix", recipe.mix, lambda: mix(speech, recipe.mix), lambda s: (recipe.mix.engine, None))
-    facts = step("render", recipe.render, lambda: render(cutout.composite, soundtrack, staged, recipe.render, atomic=False),
+    facts = step("render", recipe.render,
+                 lambda: render(cutout.composite, soundtrack, staged, recipe.render, atomic=False,
+                                subject=_subject_of(cutout)),
                  lambda f: (f["engine"], f["engine_version"]), lambda f: f.get("attempts"))
 
     report.stages.sort(key=lambda r: STAGE_ORDER.index(r.stage) if r.stage in STAGE_ORDER else len(STAGE_ORDER))
@@ -284,6 +286,14 @@ def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged
     report.outputs["video"] = {"seconds": round(soundtrack.duration, 3),
                                **{k: v for k, v in facts.items() if k not in REPORT_ONLY}}
     return report
+
+
+def _subject_of(cutout: Any) -> Any:
+    """The selected person's matte, so the renderer animates their face and not a bystander's."""
+    alpha = getattr(cutout, "alpha", None)
+    if alpha is None or alpha.shape[:2] != cutout.composite.shape[:2] or not (alpha >= 0.5).any():
+        return None
+    return alpha
 
 
 def _fallback_note(attempts: list[dict[str, Any]]) -> str:

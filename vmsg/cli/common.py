@@ -17,6 +17,16 @@ ResultBackendOpt = Annotated[Optional[str], typer.Option("--result-backend", env
                                                          help="Redis URL for job states (default: the broker)")]
 PresignOpt = Annotated[Optional[int], typer.Option("--presign", metavar="SECONDS",
                                                    help="put a presigned URL of each s3:// output, valid this long, in its report")]
+SelectOpt = Annotated[Optional[str], typer.Option(help="which person: largest, center, index, point or all")]
+IndexOpt = Annotated[Optional[int], typer.Option(help="pick person N (0 = leftmost); implies --select index")]
+PointOpt = Annotated[Optional[str], typer.Option(help="pick the person at pixel x,y; implies --select point")]
+
+
+def implied_select(select: Optional[str], index: Optional[int], point: Optional[str]) -> Optional[str]:
+    """--index N or --point x,y alone mean --select index / point."""
+    if select is None:
+        return "index" if index is not None else "point" if point is not None else None
+    return select
 
 
 def build_options(model, /, **fields):

@@ -7,8 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from vmsg.cli.common import (CacheUrlOpt, DeviceOpt, JobsOpt, LedgerOpt, NoCacheOpt, NoLedgerOpt, PresignOpt, QuietOpt, ReportOpt,
-                             ResumeOpt, SetOpt, build_options)
+from vmsg.cli.common import (CacheUrlOpt, DeviceOpt, IndexOpt, JobsOpt, LedgerOpt, NoCacheOpt, NoLedgerOpt, PointOpt,
+                             PresignOpt, QuietOpt, ReportOpt, ResumeOpt, SelectOpt, SetOpt, build_options,
+                             implied_select)
 
 
 def render_command(
@@ -21,6 +22,9 @@ def render_command(
     fps: Annotated[Optional[int], typer.Option(help="25 or 30")] = None,
     size: Annotated[Optional[int], typer.Option(help="longest side in pixels")] = None,
     seed: Annotated[Optional[int], typer.Option(help="face2d: seed for blinks and head motion")] = None,
+    select: SelectOpt = None,
+    index: IndexOpt = None,
+    point: PointOpt = None,
     device: DeviceOpt = "auto",
     jobs: JobsOpt = None,
     resume: ResumeOpt = None,
@@ -49,8 +53,11 @@ def render_command(
             raise UsageError("give recipes, or --image and --audio, not both")
         if not (image and audio and output):
             raise UsageError("file mode needs --image, --audio and --output")
-        _render_files(image, audio, Path(output), engine=engine, fps=fps, size=size, seed=seed, device=device, quiet=quiet)
+        _render_files(image, audio, Path(output), engine=engine, fps=fps, size=size, seed=seed, device=device,
+                      quiet=quiet, select=implied_select(select, index, point), index=index, point=point)
         return
+    if select or index is not None or point:
+        raise UsageError("--select/--index/--point pick a face in file mode; in a recipe, set segment.select")
     if not recipes:
         raise UsageError("give a recipe file (or --image, --audio and -o)")
     overrides = list(set_ or [])
@@ -99,7 +106,8 @@ def _render_recipes(paths: list[Path], overrides: list[str], settings, report_pa
          quiet, output=job.recipe.output, report=report.outputs.get("report"))
 
 
-def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, seed, device: str, quiet: bool) -> None:
+def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, seed, device: str, quiet: bool,
+                  select=None, index=None, point=None) -> None:
     from vmsg.cli.output import done
     from vmsg.media.image import read_image
     from vmsg.stages.render import RenderOptions, render
@@ -111,14 +119,25 @@ def _render_files(image: Path, audio: Path, output: Path, *, engine, fps, size, 
     check_writable(output)
     from vmsg.errors import InputError
 
+    people = None
+    if select is not None:  # validated before any work, with segment's own rules
+        from vmsg.stages.segment import SegmentOptions
+
+        people = build_options(SegmentOptions, select=select, index=index, point=point, device=device)
     pixels = read_image(image)
     speech = read_speech(audio, what="audio")
     track = Soundtrack(speech.samples, speech.sample_rate, speech.timeline, speech.timeline_source)
+    subject, chosen = None, {}
+    if people is not None:
+        from vmsg.stages.segment import subject_mask
+
+        subject, chosen = subject_mask(pixels, people, source=f"image {image}")
     try:
-        render(pixels, track, output, options)
+        render(pixels, track, output, options, subject=subject)
     except InputError as exc:  # name the file the user gave, not the array the library saw
         raise InputError(f"image {image}: {exc.message}", hint=exc.hint) from exc
-    done(f"wrote {output} ({track.duration:.2f} s)", quiet, output=str(output))
+    done(f"wrote {output} ({track.duration:.2f} s)", quiet, output=str(output),
+         **({"selected": chosen["selected"]} if chosen else {}))
 
 
 def _score(video: Path, image: Optional[Path], audio: Optional[Path], quiet: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from vmsg.cli.common import DeviceOpt, QuietOpt, build_options
+from vmsg.cli.common import DeviceOpt, IndexOpt, PointOpt, QuietOpt, SelectOpt, build_options, implied_select
 
 _Opt = typer.Option
 
@@ -21,9 +21,9 @@ def segment_command(
     backgrounds: Annotated[bool, _Opt("--backgrounds", help="print the background library as JSON and exit")] = False,
     background: Annotated[Optional[str], _Opt(help="'#rrggbb', 'r,g,b', 'blur', a library id (office_soft) or an image")] = None,
     natural: Annotated[Optional[bool], _Opt("--natural/--no-natural", help="match subject light and colour to the background")] = None,
-    select: Annotated[Optional[str], _Opt(help="largest, center, index, point or all")] = None,
-    index: Annotated[Optional[int], _Opt(help="pick person N (0 = leftmost); implies --select index")] = None,
-    point: Annotated[Optional[str], _Opt(help="pick the person at pixel x,y; implies --select point")] = None,
+    select: SelectOpt = None,
+    index: IndexOpt = None,
+    point: PointOpt = None,
     crop: Annotated[Optional[bool], _Opt("--crop/--keep-frame", help="crop to the subject plus --margin, or keep the frame")] = None,
     margin: Annotated[Optional[float], _Opt(help="crop margin, share of the subject's size")] = None,
     scale: Annotated[Optional[float], _Opt(help="subject size on the background (1 = as photographed)")] = None,
@@ -54,8 +54,7 @@ def segment_command(
         return
     if not inputs:
         raise UsageError("give at least one photo, folder or glob")
-    if select is None:
-        select = "index" if index is not None else "point" if point is not None else None
+    select = implied_select(select, index, point)
     fields = {"background": background, "natural": natural, "select": select, "index": index, "point": point, "crop": crop,
               "margin": margin, "scale": scale, "place": place, "zoom": zoom, "refine": refine, "foreground": foreground, "engine": engine,
               "model": str(model) if model else None, "detector": detector,

@@ -1,8 +1,9 @@
 """Face landmarks with the MediaPipe face mesh bundled in the mediapipe wheel.
 
 The mesh's own detector only finds faces that fill a good part of the frame, so
-small faces (a person composited into a wide background) are first located with
-the full-range face detector and the mesh is run on a crop around the largest.
+small faces (a person composited into a wide background, a group photo) are first
+located with the full-range face detector and the mesh is run on a crop around the
+largest one, or the largest one inside the selected person.
 """
 
 from __future__ import annotations
@@ -130,27 +131,60 @@ def _detector_boxes(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
 
 
-def find_face(image: np.ndarray, *, what: str = "image") -> Face:
-    """The largest face in `image` (uint8 RGB), checked to be usable for animation.
+def _inside(point: np.ndarray, within: np.ndarray | None) -> bool:
+    if within is None:
+        return True
+    h, w = within.shape[:2]
+    x, y = int(np.clip(point[0], 0, w - 1)), int(np.clip(point[1], 0, h - 1))
+    return bool(within[y, x] >= 0.5)
 
+
+def _centre(face: Face) -> np.ndarray:
+    """Between the nose tip and the upper lip: inside the person's matte whatever the hair does."""
+    return (face.points[NOSE_TIP] + face.points[13]) / 2.0
+
+
+def _mesh_around(image: np.ndarray, box: tuple[int, int, int, int]) -> Face | None:
+    """The mesh of the face in detector box `box` (x, y, w, h), run on an upscaled crop around it."""
+    x, y, bw, bh = box
+    side = int(max(bw, bh) * 2.2)
+    cx, cy = x + bw // 2, y + bh // 2
+    x0, y0 = max(0, cx - side // 2), max(0, cy - side // 2)
+    crop = image[y0 : y0 + side, x0 : x0 + side]
+    scale = 1.0 if max(crop.shape[:2]) >= 256 else 256.0 / max(crop.shape[:2])
+    if scale != 1.0:
+        import cv2
+
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    # A crowded crop holds parts of the neighbours' faces too: keep the one the detector meant.
+    found = [Face(f.points / scale + (x0, y0), f.depth / scale) for f in _mesh_faces(crop, max_faces=3)]
+    found = [f for f in found if x <= _centre(f)[0] <= x + bw and y <= _centre(f)[1] <= y + bh]
+    return min(found, key=lambda f: float(np.linalg.norm(_centre(f) - (cx, cy)))) if found else None
+
+
+def find_face(image: np.ndarray, *, what: str = "image", within: np.ndarray | None = None) -> Face:
+    """The face to animate in `image` (uint8 RGB), checked to be usable for animation.
+
+    Without `within`, the largest face. `within` (HxW, >= 0.5 on the selected person: the
+    segment stage's matte, or a box) restricts the choice to that person's face, so a group
+    photo animates the person the user selected and leaves the others still.
     Raises InputError for no face, a face in profile, or a face under 64 px wide.
     """
-    faces = _mesh_faces(image, max_faces=5)
+    if within is not None and within.shape[:2] != image.shape[:2]:
+        raise ValueError(f"subject mask {within.shape[:2]} does not match the image {image.shape[:2]}")
+    faces = [f for f in _mesh_faces(image, max_faces=5) if _inside(_centre(f), within)]
     if not faces:
-        for x, y, bw, bh in _detector_boxes(image)[:1]:
-            side = int(max(bw, bh) * 2.2)
-            cx, cy = x + bw // 2, y + bh // 2
-            x0, y0 = max(0, cx - side // 2), max(0, cy - side // 2)
-            crop = image[y0 : y0 + side, x0 : x0 + side]
-            scale = 1.0 if max(crop.shape[:2]) >= 256 else 256.0 / max(crop.shape[:2])
-            if scale != 1.0:
-                import cv2
-
-                crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-            faces = [Face(f.points / scale + (x0, y0), f.depth / scale) for f in _mesh_faces(crop, max_faces=1)]
+        boxes = [b for b in _detector_boxes(image) if _inside((b[0] + b[2] / 2, b[1] + b[3] * 0.6), within)]
+        for box in boxes:
+            face = _mesh_around(image, box)
+            if face is not None and _inside(_centre(face), within):
+                faces = [face]
+                break
     if not faces:
         h, w = image.shape[:2]
-        raise InputError(f"{what} ({w}x{h}): no face found", hint="use a photo with one clearly visible, frontal face")
+        where = "inside the selected person" if within is not None else "found"
+        raise InputError(f"{what} ({w}x{h}): no face {where}",
+                         hint="use a photo with one clearly visible, frontal face")
     face = max(faces, key=lambda f: f.area)
     if face.width < MIN_FACE_PX:
         raise InputError(f"{what}: the face is {face.width:.0f} px wide, under the minimum of {MIN_FACE_PX} px",

@@ -97,6 +97,9 @@ def _sorted(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return points[order, 0], points[order, 1]
 
 
+MIN_WEIGHT = 0.01
+
+
 class HeadSway:
     """A rigid motion of the head region about the neck, feathered to nothing at the region's edge."""
 
@@ -125,7 +128,16 @@ class HeadSway:
         edge[-ramp:] *= lin[::-1, None]
         edge[:, :ramp] *= lin[None, :]
         edge[:, -ramp:] *= lin[None, ::-1]
-        self.weight = weight * edge
+        weight = weight * edge
+        # Where the weight is under 1 % the head moves by under 0.02 px: leave those pixels out of the per-frame remap.
+        ys, xs = np.nonzero(weight > MIN_WEIGHT)
+        if len(ys):
+            cy0, cx0 = ys.min() - ys.min() % 2, xs.min() - xs.min() % 2
+            cy1, cx1 = min(ys.max() + 1 + (ys.max() + 1) % 2, y1 - y0), min(xs.max() + 1 + (xs.max() + 1) % 2, x1 - x0)
+            weight = weight[cy0:cy1, cx0:cx1]
+            x0, y0, x1, y1 = x0 + cx0, y0 + cy0, x0 + cx1, y0 + cy1
+            self.box = (int(x0), int(y0), int(x1), int(y1))
+        self.weight = weight
         ys, xs = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
         pivot = pts[CHIN] + 0.35 * (pts[CHIN] - pts[FOREHEAD]) - (x0, y0)
         wpx, wpy = self.weight * (xs - pivot[0]), self.weight * (ys - pivot[1])

@@ -152,14 +152,16 @@ def voiced_band(samples: np.ndarray, rate: int) -> np.ndarray:
     return np.fft.irfft(spectrum, n=len(mono))
 
 
-def loudness_gate(samples: np.ndarray, rate: int, fps: float, n_frames: int, *, floor_db: float = 45.0) -> np.ndarray:
+def loudness_gate(samples: np.ndarray, rate: int, fps: float, n_frames: int, *, floor_db: float = 45.0,
+                  rms: np.ndarray | None = None) -> np.ndarray:
     """0..1 per frame: 0 where the audio is `floor_db` under its loud parts, 1 from 10 dB above that.
 
     Applied over timeline shapes it shuts the lips on the frames where the voice
     has already died away (phrase-final decay, stop closures), which the
     timeline's phoneme boundaries place a frame or two late.
     """
-    rms = frame_rms(voiced_band(samples, rate), rate, fps, n_frames)
+    if rms is None:  # `rms`: the voiced-band frame RMS when the caller has it already (one FFT of the audio, not two)
+        rms = frame_rms(voiced_band(samples, rate), rate, fps, n_frames)
     db = 20.0 * np.log10(np.maximum(rms, 1e-9))
     loud = np.percentile(db, 95) if n_frames else 0.0
     return np.clip((db - (loud - floor_db)) / 10.0, 0.0, 1.0)
@@ -202,13 +204,13 @@ def mouth_track(soundtrack, fps: float, n_frames: int) -> tuple[np.ndarray, np.n
     """
     samples, rate = soundtrack.samples, soundtrack.sample_rate
     times = (np.arange(n_frames) + 0.5) / fps
-    audio_open, _ = audio_shapes(samples, rate, fps, n_frames)
     if not soundtrack.timeline or soundtrack.timeline_source == "none":
-        return audio_open, np.zeros(n_frames), "audio"
+        return audio_shapes(samples, rate, fps, n_frames)[0], np.zeros(n_frames), "audio"
     opening, spread = timeline_shapes(soundtrack.timeline, times)
     if soundtrack.timeline_source != "engine":
+        audio_open = audio_shapes(samples, rate, fps, n_frames)[0]
         return audio_open, spread * (audio_open > 0.02), "audio+timeline shapes"
     rms = frame_rms(voiced_band(samples, rate), rate, fps, n_frames)
     level = np.clip(rms / max(float(np.percentile(rms, 95)), 1e-9), 0.0, 1.0)
-    opening = opening * loudness_gate(samples, rate, fps, n_frames) * (0.5 + 0.5 * level)
+    opening = opening * loudness_gate(samples, rate, fps, n_frames, rms=rms) * (0.5 + 0.5 * level)
     return opening, spread, "timeline"

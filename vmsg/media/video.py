@@ -38,7 +38,7 @@ class FramePipe:
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{self.width}x{self.height}", "-r", str(self.fps), "-i", "-",
             "-i", str(audio), "-map", "0:v", "-map", "1:a",
             "-c:v", "libx264", "-preset", o.preset, "-crf", str(o.crf), "-pix_fmt", "yuv420p", "-r", str(self.fps),
-            *ffmpeg_args(),
+            *x264_params(o), *ffmpeg_args(),
             # the fast AAC coder costs a third of the default's CPU; at speech bitrates the difference is not audible
             "-c:a", "aac", "-aac_coder", "fast", "-b:a", o.audio_bitrate, "-movflags", "+faststart", "-f", "mp4", str(self.output),
         ]
@@ -76,6 +76,12 @@ class FramePipe:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._finish(kill=exc_type is not None, report=exc_type is None)
+
+
+def x264_params(options: Any) -> list[str]:
+    """ffmpeg arguments for the options' extra x264 settings (none for options without them)."""
+    settings = options.x264_settings() if hasattr(options, "x264_settings") else ""
+    return ["-x264-params", settings] if settings else []
 
 
 def _widen_pipe(fd: int, frame_bytes: int) -> None:

@@ -201,3 +201,23 @@ def list_people(path: Path | str, options: SegmentOptions | None = None) -> list
 
 # Kept for callers of the foundation API.
 from vmsg.backends.segment.compose import background_for, composite_over, cover  # noqa: E402,F401
+
+
+def subject_mask(image: np.ndarray, options: SegmentOptions, *, source: str = "image") -> tuple[np.ndarray, dict]:
+    """A mask (HxW float, 1 on the chosen person's face box, else their box) for `options.select`, without matting.
+
+    For renderers given a photo of several people directly (`vmsg render --image … --index N`):
+    the detector and the same selection rules as `segment`, at the cost of one detection.
+    """
+    from vmsg.backends.segment.instances import choose, order_people
+
+    people = order_people(_detector(options).detect(image=image))
+    strategy = "largest" if options.select == "all" else options.select
+    chosen = people[choose(people, None, strategy, shape=image.shape[:2], index=options.index, point=options.point,
+                           source=source)]
+    x0, y0, x1, y1 = chosen.face if chosen.face is not None else (chosen.x0, chosen.y0, chosen.x1, chosen.y1)
+    mask = np.zeros(image.shape[:2], np.float32)
+    mask[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 1.0
+    facts = {"people": len(people), "selected": people.index(chosen),
+             "box": [chosen.x0, chosen.y0, chosen.x1, chosen.y1]}
+    return mask, facts

@@ -21,12 +21,19 @@ from vmsg.device import require_cpu_only
 from vmsg.types import Soundtrack
 
 log = logging.getLogger(__name__)
+MAX_CACHED_SHAPES = 256
 
 
 def _union(*boxes: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
     return x0 - x0 % 2, y0 - y0 % 2, x1 + x1 % 2, y1 + y1 % 2
+
+
+def _mask_u8(mask: np.ndarray) -> np.ndarray:
+    if mask.dtype == np.uint8:
+        return mask
+    return (np.clip(mask.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 class YuvFrame:
@@ -56,7 +63,8 @@ class YuvFrame:
 
 class Face2DRenderer:
     name: ClassVar[str] = "face2d"
-    version = "face2d-1"
+    version = "face2d-2"  # 2: mouth shapes to 1/1024, head sway cropped to where it moves
+    takes_subject: ClassVar[bool] = True
 
     def __init__(self, *, device: str = "auto") -> None:
         require_cpu_only(device, self.name)
@@ -67,7 +75,9 @@ class Face2DRenderer:
 
             raise BackendError("render engine face2d needs OpenCV (opencv-contrib-python)", hint="pip install vmsg") from exc
 
-    def render(self, *, image: np.ndarray, soundtrack: Soundtrack, output: Path, options: Any) -> dict[str, Any]:
+    def render(self, *, image: np.ndarray, soundtrack: Soundtrack, output: Path, options: Any,
+               subject: np.ndarray | None = None) -> dict[str, Any]:
+        """`subject` (HxW like `image`, >= 0.5 on the selected person) picks whose face talks."""
         import cv2
 
         from vmsg.face.landmarks import find_face
@@ -80,7 +90,8 @@ class Face2DRenderer:
         started = time.perf_counter()
         base = np.ascontiguousarray(fit_even(image, options.size))
         h, w = base.shape[:2]
-        face = find_face(base, what="subject image at render size")
+        within = None if subject is None else fit_even(_mask_u8(subject), options.size).astype(np.float32) / 255.0
+        face = find_face(base, what="subject image at render size", within=within)
         fps = int(options.fps)
         n_frames = max(1, int(round(soundtrack.duration * fps)))
         opening, spread, driver = mouth_track(soundtrack, fps, n_frames)
@@ -103,9 +114,19 @@ class Face2DRenderer:
         prepared = time.perf_counter() - started
         with FramePipe(output, width=w, height=h, fps=fps, samples=soundtrack.samples,
                        sample_rate=soundtrack.sample_rate, options=options) as pipe:
+            shapes: dict[tuple[int, int], np.ndarray] = {}
+            drawn = 0
             for i in range(n_frames):
                 region = region_base.copy()
-                region[my0 - y0 : my1 - y0, mx0 - x0 : mx1 - x0] = mouth.render(float(opening[i]), float(spread[i]))
+                # shapes repeat (closed lips in every pause): draw each once, to 1/1024 of the range (< 0.01 px)
+                key = (round(float(opening[i]) * 1024), round(float(spread[i]) * 1024))
+                patch = shapes.get(key)
+                if patch is None:
+                    patch = mouth.render(key[0] / 1024, key[1] / 1024)
+                    drawn += 1
+                    if len(shapes) < MAX_CACHED_SHAPES:
+                        shapes[key] = patch
+                region[my0 - y0 : my1 - y0, mx0 - x0 : mx1 - x0] = patch
                 eyes.apply(region, float(closure[i]), origin=(x0, y0))
                 if head is not None:
                     sub = region[hy0 - y0 : hy1 - y0, hx0 - x0 : hx1 - x0]
@@ -117,6 +138,7 @@ class Face2DRenderer:
         return {
             "width": w, "height": h, "fps": fps, "frames": n_frames, "mouth_driver": driver,
             "face_box": [round(float(v)) for v in (*face.points.min(0), *face.points.max(0))],
-            "seconds_prepare": round(prepared, 3), "frames_per_second": round(n_frames / max(seconds, 1e-9), 1),
+            "seconds_prepare": round(prepared, 3), "mouth_shapes_drawn": drawn,
+            "frames_per_second": round(n_frames / max(seconds, 1e-9), 1),
             "seed": options.seed,
         }

@@ -16,8 +16,9 @@ import numpy as np
 
 from vmsg.device import require_cpu_only
 from vmsg.media.ffmpeg import run_ffmpeg
-from vmsg.threads import ffmpeg_args
 from vmsg.media.image import fit_even
+from vmsg.media.video import x264_params
+from vmsg.threads import ffmpeg_args
 from vmsg.types import Soundtrack
 
 
@@ -43,6 +44,7 @@ class StillRenderer:
                     "-i", str(audio),
                     "-t", f"{soundtrack.duration:.3f}",
                     "-c:v", "libx264", "-preset", options.preset, "-tune", "stillimage", "-crf", str(options.crf),
+                    *x264_params(options),
                     "-pix_fmt", "yuv420p", "-r", str(options.fps), *ffmpeg_args(),
                     "-c:a", "aac", "-b:a", options.audio_bitrate,
                     "-movflags", "+faststart", "-f", "mp4", str(output),
