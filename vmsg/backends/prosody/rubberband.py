@@ -15,7 +15,7 @@ from vmsg.types import Speech
 
 class RubberBandProsody:
     name: ClassVar[str] = "rubberband"
-    version = "rubberband-ffmpeg-2"
+    version = "rubberband-ffmpeg-3"
 
     def __init__(self, *, device: str = "auto") -> None:
         require_cpu_only(device, self.name)
