@@ -58,3 +58,27 @@ def test_noisy_pauses_are_not_cut_out(voice):
     out, (src, dst) = rubberband_parallel(noisy, rate, tempo=1.2)
     assert len(out) / rate == pytest.approx(len(noisy) / rate / 1.2, abs=0.005)
     assert dst[-1] == pytest.approx(src[-1] / 1.2, abs=0.005)
+
+
+def test_long_intonation_edit_runs_in_pieces_around_one_mean():
+    """Over 16 s of speech WORLD runs in one piece per core (child processes); flattening
+    the contour still brings every piece to the same F0, the mean of the whole message."""
+    from vmsg.backends.prosody.world import load_pyworld
+
+    load_pyworld()
+    from vmsg.media.pitch import f0_contour
+
+    long = speech_like(words=34)  # F0 rises word by word: each half has its own mean
+    rate = long.sample_rate
+    flat = prosody(long, ProsodyOptions(intonation=0.0))
+    assert len(flat.samples) == len(long.samples)
+    before, after = f0_contour(long.samples, rate), f0_contour(flat.samples, rate)
+
+    def spread(f0: np.ndarray) -> float:
+        low, high = np.percentile(12 * np.log2(f0[f0 > 0]), [10, 90])
+        return float(high - low)
+
+    assert spread(before) > 10.0
+    assert spread(after) < 0.5
+    mean = lambda f0: float(np.mean(np.log2(f0[f0 > 0])))  # noqa: E731
+    assert 12 * abs(mean(after) - mean(before)) < 0.3

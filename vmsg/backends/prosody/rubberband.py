@@ -46,7 +46,7 @@ class WorldProsody(RubberBandProsody):
     preservation is only partial (docs/audio.md)."""
 
     name: ClassVar[str] = "world"
-    version = "world-pyworld-0.3.5"
+    version = "world-pyworld-0.3.5-2"
 
     def apply(self, *, speech: Speech, pitch_semitones: float, speed: float, intonation: float = 1.0) -> Speech:
         if abs(pitch_semitones) > 1e-6 and abs(intonation - 1.0) <= 1e-6:
