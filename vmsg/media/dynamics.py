@@ -219,7 +219,7 @@ def duck_gain(active: np.ndarray, n_samples: int, rate: int, *, depth_db: float,
     duck = np.maximum(uniform_filter1d(widened, size=a), uniform_filter1d(widened, size=r, origin=(r - 1) // 2))
     duck = np.clip(duck, 0.0, 1.0)
     duck = 0.5 - 0.5 * np.cos(np.pi * duck)
-    gain_db = -depth_db * duck
-    times = (np.arange(len(gain_db)) + 0.5) * frame_s * rate
-    per_sample = np.interp(np.arange(n_samples), times, gain_db)
-    return (10 ** (per_sample / 20.0)).astype(np.float32)
+    gain = 10 ** (-depth_db * duck / 20.0)
+    times = (np.arange(len(gain)) + 0.5) * frame_s * rate
+    # Linear between 10 ms frames: the per-sample power of the dB curve cost more than the rest together.
+    return np.interp(np.arange(n_samples, dtype=np.float32), times, gain).astype(np.float32)

@@ -81,9 +81,10 @@ def _bed_ratio(speech: np.ndarray, active: np.ndarray, bed: np.ndarray, gain_db:
     """Gain that puts the music `gain_db` under the voice: the voice's RMS over its
     active frames against the music's RMS over the whole bed."""
     frame = len(speech) // max(1, len(active))
-    mask = np.repeat(active, frame)[: len(speech)] if frame else np.zeros(len(speech), bool)
-    voiced = speech[: len(mask)][mask]
-    voice_rms = float(np.sqrt(np.mean(np.square(voiced, dtype=np.float64)))) if voiced.size else 0.0
+    n = min(len(active), len(speech) // frame) if frame else 0
+    power = np.square(speech[: n * frame].reshape(n, frame), dtype=np.float64).sum(axis=1) if n else np.zeros(0)
+    on = active[:n]
+    voice_rms = float(np.sqrt(power[on].sum() / (on.sum() * frame))) if on.any() else 0.0
     bed_rms = float(np.sqrt(np.mean(np.square(bed, dtype=np.float64)))) if bed.size else 0.0
     if voice_rms <= 0 or bed_rms <= 0:
         return 10 ** (gain_db / 20.0)
