@@ -82,3 +82,19 @@ def test_long_intonation_edit_runs_in_pieces_around_one_mean():
     assert spread(after) < 0.5
     mean = lambda f0: float(np.mean(np.log2(f0[f0 > 0])))  # noqa: E731
     assert 12 * abs(mean(after) - mean(before)) < 0.3
+
+
+@pytest.mark.parametrize("python", ["/nonexistent/python", "/bin/false"])
+def test_world_falls_back_to_one_process_when_a_child_cannot_run(monkeypatch, caplog, python):
+    """A child that cannot start or dies at once: the edit is still made, in this process, with a warning."""
+    import sys
+
+    from vmsg.backends.prosody.world import world_edit
+
+    long = speech_like(words=34)
+    monkeypatch.setattr(sys, "executable", python)
+    with caplog.at_level("WARNING", logger="vmsg.backends.prosody.world"):
+        y = world_edit(long.samples, long.sample_rate, intonation=0.0)
+    assert "resynthesising in this process" in caplog.text
+    assert len(y) == len(long.samples) and np.isfinite(y).all()
+    assert energy_in(y, long.sample_rate, long.timeline[1].start, long.timeline[1].end) > -30.0

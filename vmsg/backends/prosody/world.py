@@ -14,6 +14,7 @@ around the mean of the whole message, then resynthesises with that mean.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import logging
 import os
@@ -109,7 +110,7 @@ class _Child:
         root = str(Path(__file__).resolve().parents[3])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen([sys.executable, "-m", "vmsg.backends.prosody.world"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         # Written from a thread: the child needs a moment to start, this process goes on with its own piece.
         self.sender = threading.Thread(target=self._send, args=((samples, rate),), daemon=True)
         self.sender.start()
@@ -136,6 +137,12 @@ class _Child:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        error = self.proc.stderr.read().decode(errors="replace").strip()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        if error:
+            log.warning("WORLD child process said: %s", error[-500:])
 
 
 def _serve() -> None:
