@@ -119,7 +119,7 @@ class _Child:
         try:
             pickle.dump(payload, self.proc.stdin)
             self.proc.stdin.flush()
-        except OSError:  # the child died; reading its answer reports it
+        except (OSError, ValueError):  # the child died (or was stopped); reading its answer reports it
             pass
 
     def log_f0_sum(self) -> tuple[float, int]:
@@ -137,6 +137,7 @@ class _Child:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.sender.join(timeout=10)
         error = self.proc.stderr.read().decode(errors="replace").strip()
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             with contextlib.suppress(OSError):
