@@ -176,3 +176,21 @@ def test_loops_keep_the_beat():
     peaks, _ = find_peaks(env, height=env.max() - 10, distance=20)
     gaps = np.diff(peaks) * 0.01
     assert np.all(np.abs(gaps - 0.5) < 0.03), gaps
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("with_music", [True, False])
+def test_mono_bus_output_measures_on_target_with_pyloudnorm(tmp_path, channels, with_music):
+    """Mono music (the library's) and voice only are mixed on a mono bus; the delivered
+    file, measured by pyloudnorm as 1 or 2 channels, is still on target and identical per channel."""
+    import pyloudnorm
+
+    path = tmp_path / "mono.wav"
+    write_audio(path, low_music(8.0)[:, 0], 44100)
+    track = mix(band_voice(), MixOptions(bgm=str(path) if with_music else None, channels=channels, preset="streaming-video"))
+    assert pyloudnorm.Meter(RATE).integrated_loudness(track.samples.astype(np.float64)) == pytest.approx(-14.0, abs=0.5)
+    assert true_peak_dbtp(track.samples, RATE) <= -1.0
+    if channels == 2:
+        assert track.samples.shape[1] == 2 and np.array_equal(track.samples[:, 0], track.samples[:, 1])
+    else:
+        assert track.samples.ndim == 1

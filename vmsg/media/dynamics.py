@@ -84,10 +84,11 @@ def _k_weighting(rate: int) -> np.ndarray:
     return np.vstack([tf2sos(f.b, f.a) for f in pyloudnorm.Meter(rate)._filters.values()])
 
 
-def loudness(x: np.ndarray, rate: int) -> float:
+def loudness(x: np.ndarray, rate: int, *, copies: int = 1) -> float:
     """BS.1770-4 integrated loudness, vectorised, with pyloudnorm's K-weighting
     filters (same figures as pyloudnorm.Meter.integrated_loudness, ~10x faster);
-    −inf for silence or audio shorter than one 400 ms block."""
+    −inf for silence or audio shorter than one 400 ms block. `copies`: mono `x`
+    measured as that many identical channels (dual-mono stereo = 2), without building them."""
     data = x[:, None] if x.ndim == 1 else x
     step = int(round(0.1 * rate))
     if data.shape[0] < 4 * step:
@@ -97,7 +98,7 @@ def loudness(x: np.ndarray, rate: int) -> float:
     energy = np.square(weighted[:, : n_steps * step]).reshape(data.shape[1], n_steps, step).sum(axis=2, dtype=np.float64)
     z = (energy[:, :-3] + energy[:, 1:-2] + energy[:, 2:-1] + energy[:, 3:]).T / (4 * step)
     gains = np.array([1.0, 1.0, 1.0, 1.41, 1.41])[: data.shape[1]]
-    block_power = z @ gains
+    block_power = z @ gains * copies
     with np.errstate(divide="ignore"):
         levels = -0.691 + 10 * np.log10(block_power)
     gated = levels >= -70.0
@@ -139,16 +140,17 @@ def normalize(x: np.ndarray, rate: int, *, target_lufs: float, true_peak_db: flo
     return normalize_measured(x, rate, target_lufs=target_lufs, true_peak_db=true_peak_db, passes=passes)[0]
 
 
-def normalize_measured(x: np.ndarray, rate: int, *, target_lufs: float, true_peak_db: float, passes: int = 6
-                       ) -> tuple[np.ndarray, float]:
+def normalize_measured(x: np.ndarray, rate: int, *, target_lufs: float, true_peak_db: float, passes: int = 6,
+                       copies: int = 1) -> tuple[np.ndarray, float]:
     """Gain to `target_lufs` with the true peak limited to `true_peak_db`.
 
     Limiting takes some loudness away, so gain and limiter alternate until the
     integrated loudness is within 0.05 LU of the target (usually two passes).
     Silence (loudness −inf) is returned unchanged. Returns (audio, its loudness).
+    `copies`: mono `x` stands for that many identical channels (see `loudness`).
     """
     out = x.astype(np.float32, copy=False)
-    level = loudness(out, rate)
+    level = loudness(out, rate, copies=copies)
     for _ in range(passes):
         if not np.isfinite(level) or abs(level - target_lufs) < 0.05:
             break
@@ -157,7 +159,7 @@ def normalize_measured(x: np.ndarray, rate: int, *, target_lufs: float, true_pea
         if out is gained:  # the limiter had nothing to do: loudness moved by exactly the gain
             level = target_lufs
             break
-        level = loudness(out, rate)
+        level = loudness(out, rate, copies=copies)
     return out, level
 
 
@@ -217,7 +219,7 @@ def duck_gain(active: np.ndarray, n_samples: int, rate: int, *, depth_db: float,
     duck = np.maximum(uniform_filter1d(widened, size=a), uniform_filter1d(widened, size=r, origin=(r - 1) // 2))
     duck = np.clip(duck, 0.0, 1.0)
     duck = 0.5 - 0.5 * np.cos(np.pi * duck)
-    gain_db = -depth_db * duck
-    times = (np.arange(len(gain_db)) + 0.5) * frame_s * rate
-    per_sample = np.interp(np.arange(n_samples), times, gain_db)
-    return (10 ** (per_sample / 20.0)).astype(np.float32)
+    gain = 10 ** (-depth_db * duck / 20.0)
+    times = (np.arange(len(gain)) + 0.5) * frame_s * rate
+    # Linear between 10 ms frames: the per-sample power of the dB curve cost more than the rest together.
+    return np.interp(np.arange(n_samples, dtype=np.float32), times, gain).astype(np.float32)

@@ -17,7 +17,7 @@ from vmsg.types import Phoneme, Soundtrack, Speech
 
 class BroadcastMixer:
     name: ClassVar[str] = "broadcast"
-    version = "broadcast-1"
+    version = "broadcast-2"
 
     def __init__(self, *, device: str = "auto") -> None:
         del device
@@ -25,7 +25,13 @@ class BroadcastMixer:
     def stems(self, *, voice: Speech, music: tuple[np.ndarray, int] | None, options: Any
               ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, int]:
         """(voice stem, music stem or None, voice activity per 10 ms frame, lead-in samples) before the master bus."""
-        rate, channels = options.sample_rate, options.channels
+        speech, bed, active, lead = self._stems(voice=voice, music=music, options=options, channels=options.channels)
+        return to_channels(speech, options.channels), bed, active, lead
+
+    def _stems(self, *, voice: Speech, music: tuple[np.ndarray, int] | None, options: Any, channels: int
+               ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, int]:
+        """`stems` with the music in `channels` channels and the voice left mono."""
+        rate = options.sample_rate
         lead, tail = int(round(options.lead_in * rate)), int(round(options.tail * rate))
         speech = np.pad(resample(voice.samples, voice.sample_rate, rate), (lead, tail)).astype(np.float32)
         total = len(speech)
@@ -36,7 +42,7 @@ class BroadcastMixer:
         else:
             active = timeline_vad(voice.timeline, n_frames, offset_s=lead / rate)
         if music is None:
-            return to_channels(speech, channels), None, active, lead
+            return speech, None, active, lead
         needed = int(np.ceil(total * music[1] / rate)) + int(options.loop_crossfade * music[1]) + 64
         bed = to_channels(resample(music[0][:needed], music[1], rate), channels)
         crossfade = int(options.loop_crossfade * rate)
@@ -49,13 +55,20 @@ class BroadcastMixer:
                              release_ms=options.duck_release_ms)
             bed = bed * (gain[:, None] if bed.ndim == 2 else gain)
         bed = apply_fades(bed, rate, options.fade_in, options.fade_out)
-        return to_channels(speech, channels), bed.astype(np.float32), active, lead
+        return speech, bed.astype(np.float32), active, lead
 
     def mix(self, *, voice: Speech, music: tuple[np.ndarray, int] | None, options: Any) -> Soundtrack:
+        """The master bus runs in mono when the music is mono (the library's is): a stereo
+        output is then dual mono, built at the end, measured as two channels all along."""
         rate = options.sample_rate
-        speech, bed, _, lead = self.stems(voice=voice, music=music, options=options)
+        mono_bus = music is None or music[0].ndim == 1 or music[0].shape[1] == 1
+        bus_channels = 1 if mono_bus else options.channels
+        speech, bed, _, lead = self._stems(voice=voice, music=music, options=options, channels=bus_channels)
+        speech = to_channels(speech, bus_channels)
         out = speech if bed is None else speech + bed
-        out, level = normalize_measured(out, rate, target_lufs=options.effective_lufs, true_peak_db=options.true_peak_db)
+        out, level = normalize_measured(out, rate, target_lufs=options.effective_lufs, true_peak_db=options.true_peak_db,
+                                        copies=options.channels if mono_bus else 1)
+        out = to_channels(out, options.channels)
         shift = lead / rate
         timeline = tuple(Phoneme(p.symbol, p.start + shift, p.end + shift) for p in voice.timeline)
         if lead and timeline:
@@ -68,9 +81,10 @@ def _bed_ratio(speech: np.ndarray, active: np.ndarray, bed: np.ndarray, gain_db:
     """Gain that puts the music `gain_db` under the voice: the voice's RMS over its
     active frames against the music's RMS over the whole bed."""
     frame = len(speech) // max(1, len(active))
-    mask = np.repeat(active, frame)[: len(speech)] if frame else np.zeros(len(speech), bool)
-    voiced = speech[: len(mask)][mask]
-    voice_rms = float(np.sqrt(np.mean(np.square(voiced, dtype=np.float64)))) if voiced.size else 0.0
+    n = min(len(active), len(speech) // frame) if frame else 0
+    power = np.square(speech[: n * frame].reshape(n, frame), dtype=np.float64).sum(axis=1) if n else np.zeros(0)
+    on = active[:n]
+    voice_rms = float(np.sqrt(power[on].sum() / (on.sum() * frame))) if on.any() else 0.0
     bed_rms = float(np.sqrt(np.mean(np.square(bed, dtype=np.float64)))) if bed.size else 0.0
     if voice_rms <= 0 or bed_rms <= 0:
         return 10 ** (gain_db / 20.0)

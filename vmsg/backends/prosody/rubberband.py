@@ -15,7 +15,7 @@ from vmsg.types import Speech
 
 class RubberBandProsody:
     name: ClassVar[str] = "rubberband"
-    version = "rubberband-ffmpeg-2"
+    version = "rubberband-ffmpeg-3"
 
     def __init__(self, *, device: str = "auto") -> None:
         require_cpu_only(device, self.name)
@@ -46,7 +46,7 @@ class WorldProsody(RubberBandProsody):
     preservation is only partial (docs/audio.md)."""
 
     name: ClassVar[str] = "world"
-    version = "world-pyworld-0.3.5"
+    version = "world-pyworld-0.3.5-2"
 
     def apply(self, *, speech: Speech, pitch_semitones: float, speed: float, intonation: float = 1.0) -> Speech:
         if abs(pitch_semitones) > 1e-6 and abs(intonation - 1.0) <= 1e-6:
