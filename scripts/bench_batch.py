@@ -144,7 +144,7 @@ def run(quick: bool = False) -> list[dict]:
                      "note": f"x{two / one:.2f} ({os.cpu_count()} CPUs, shared; wall-clock x{rows[2]['videos_per_s'] / rows[1]['videos_per_s']:.2f})"})
         rows.extend(_cached_rerender(folder, template))
     for row in rows:
-        row.setdefault("note", f"tts={engine}, 512 px, still render, shared portrait")
+        row.setdefault("note", f"tts={engine}, 512 px, face2d render, shared portrait")
     return rows
 
 
