@@ -4,7 +4,8 @@ and nothing ever needs invalidating; old entries are only pruned.
 
 Backends store opaque bytes (see vmsg.artifacts) and share one small interface
 (`CacheBackend`). The local folder is the default; Redis shares entries between
-machines; an S3 backend plugs in through `CACHE_BACKENDS` (scheme → "module:Class").
+machines, and so does S3 (vmsg.cache_s3); other backends plug in through
+`CACHE_BACKENDS` (scheme → "module:Class").
 """
 
 from __future__ import annotations
@@ -279,9 +280,9 @@ class TieredCache:
 CACHE_BACKENDS: dict[str, str] = {
     "redis": "vmsg.cache:RedisCache",
     "rediss": "vmsg.cache:RedisCache",
-    "s3": "vmsg.storage.s3cache:S3Cache",
+    "s3": "vmsg.cache_s3:S3Cache",
 }
-"""URL scheme → 'module:Class' taking (url) and implementing CacheBackend; the S3 module plugs in here."""
+"""URL scheme → 'module:Class' taking (url) and implementing CacheBackend."""
 
 
 def _safe_url(url: str) -> str:

@@ -10,7 +10,7 @@ import typer
 
 from vmsg.cli.common import CacheUrlOpt
 
-cache_app = typer.Typer(help="The content-addressed artifact cache (VMSG_CACHE_DIR, or --cache-url redis://…).",
+cache_app = typer.Typer(help="The content-addressed artifact cache (VMSG_CACHE_DIR, or --cache-url redis://… or s3://…).",
                         no_args_is_help=True, rich_markup_mode=None)
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}

@@ -48,7 +48,7 @@ def build_options(model, /, **fields):
 
 JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help="worker processes (each loads the models once)")]
 ResumeOpt = Annotated[Optional[bool], typer.Option("--resume/--no-resume", help="skip jobs whose output exists and matches its content key")]
-CacheUrlOpt = Annotated[Optional[str], typer.Option("--cache-url", help="shared cache: redis://host:port/db (default: the local folder VMSG_CACHE_DIR)")]
+CacheUrlOpt = Annotated[Optional[str], typer.Option("--cache-url", "--cache", help="shared cache: redis://host:port/db or s3://bucket/prefix (default: the local folder VMSG_CACHE_DIR)")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="compute every stage, store nothing")]
 LedgerOpt = Annotated[Optional[str], typer.Option("--ledger", help="job ledger: postgresql://… or a SQLite file (default: VMSG_LEDGER_URL or ~/.local/state/vmsg/ledger.sqlite)")]
 NoLedgerOpt = Annotated[bool, typer.Option("--no-ledger", help="do not record jobs in the ledger")]
