@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _ENTRY = re.compile(r"[0-9a-f]{64}")
+_DOING = {"check bucket": "looking up the bucket", "check write": "writing a test object", "list": "listing entries",
+          "delete": "deleting entries"}
 CHECK_NAME = ".vmsg-cache-check"
 """The object `check()` writes to prove the bucket takes writes (not an entry: never listed by stats or prune)."""
 
@@ -147,21 +149,22 @@ class S3Cache:
         translated = self.store.translate(exc, what, self.location)
         code, status = _code(exc)
         hint_bucket = "create the bucket, or fix the cache URL (--cache-url / VMSG_CACHE_URL)"
+        reason = translated.message.removeprefix(f"S3 {what} {self.location}: ")
         if isinstance(translated, TemporaryError):
-            return TemporaryError(f"cache {self.location}: {translated.message}",
+            return TemporaryError(f"cache {self.location}: {reason}",
                                   hint="start the S3 server or fix VMSG_S3_ENDPOINT_URL, or run with --no-cache; "
-                                       "nothing was rendered")
+                                       "nothing was done")
         if code == "NoSuchBucket" or (what.startswith("check") and (code in S3_MISSING_CODES or status == "404")):
             return InputError(f"cache {self.location}: bucket {self.bucket!r} does not exist ({code or status})",
                               hint=hint_bucket)
         if code in S3_DENIED_CODES or status == "403":
-            return InputError(f"cache {self.location}: access denied ({code or status}) on {what.split()[0]}",
+            return InputError(f"cache {self.location}: access denied ({code or status}) when {_DOING.get(what, what)}",
                               hint="check the credentials and the bucket policy (the cache needs "
                                    "s3:GetObject, s3:PutObject, s3:ListBucket and s3:DeleteObject)")
-        if "no AWS credentials" in translated.message:
+        if "no AWS credentials" in reason:
             return InputError(f"cache {self.location}: no AWS credentials found",
                               hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE")
-        return StorageError(f"cache {self.location}: {translated.message}")
+        return StorageError(f"cache {self.location}: {reason} (when {_DOING.get(what, what)})")
 
     def check(self) -> None:
         """The bucket exists and takes a write (a small marker object), before anything is rendered."""

@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.test_batch import TEMPLATE, cli
 from tests.scale_servers import S3_ENV, free_port, moto_s3, start_moto, stop
-from vmsg.cache import TieredCache, content_key, open_cache
+from vmsg.cache import LocalCache, TieredCache, content_key, open_cache
 from vmsg.cache_s3 import S3Cache
 from vmsg.errors import InputError, TemporaryError
 from vmsg.store import S3Store
@@ -139,12 +139,19 @@ def test_missing_bucket_exits_2_and_unreachable_endpoint_75(endpoint, tmp_path, 
         open_cache("s3://no-such-bucket/c", local_dir=tmp_path / "l").check()
     code, _, err = cli(capsys, "cache", "stats", "--cache", "s3://no-such-bucket/c")
     assert code == 2 and "s3://no-such-bucket/c" in err and "does not exist" in err, err
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(TEMPLATE.replace("output: out/x.mp4", f"output: {tmp_path / 'x.mp4'}"), encoding="utf-8")
+    code, _, err = cli(capsys, "render", str(recipe), "--cache", "s3://no-such-bucket/c", "--no-ledger")
+    assert code == 2 and "bucket 'no-such-bucket' does not exist" in err, err
+    assert not (tmp_path / "x.mp4").exists(), "nothing is rendered without the cache asked for"
     monkeypatch.setenv("VMSG_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("VMSG_S3_MAX_ATTEMPTS", "1")
     with pytest.raises(TemporaryError) as info:
         open_cache(f"s3://{BUCKET}/c", local_dir=tmp_path / "l").check()
     assert info.value.exit_code == 75 and "cannot reach the S3 endpoint" in str(info.value)
     assert S3_ENV["AWS_SECRET_ACCESS_KEY"] not in str(info.value)
+    code, _, err = cli(capsys, "render", str(recipe), "--cache", f"s3://{BUCKET}/c", "--no-ledger")
+    assert code == 75 and "cannot reach the S3 endpoint" in err and not (tmp_path / "x.mp4").exists(), err
 
 
 def test_access_denied_is_exit_2(tmp_path, monkeypatch):
@@ -166,7 +173,7 @@ def test_an_outage_during_a_run_is_a_warning_and_the_local_cache_goes_on(tmp_pat
     proc, url = start_moto()
     S3Store(endpoint_url=url).client.create_bucket(Bucket=BUCKET)
     shared = S3Cache(f"s3://{BUCKET}/outage", store=S3Store(endpoint_url=url, max_attempts=1))
-    cache = TieredCache(open_cache(None, local_dir=tmp_path / "local"), shared)
+    cache = TieredCache(LocalCache(tmp_path / "local"), shared)
     cache.check()
     stop(proc)
     key = _key("outage")
@@ -200,7 +207,6 @@ def render(endpoint, tmp_path, monkeypatch, capsys):
     return run
 
 
-@pytest.mark.slow
 def test_a_second_machine_renders_from_s3_and_a_new_text_reuses_the_segmentation(render, client):
     first = render("one", "えすさん。")
     second = render("two", "えすさん。")
