@@ -19,7 +19,8 @@ from vmsg.store import S3Store
 pytestmark = pytest.mark.integration
 
 BUCKET = "vmsg-cache-test"
-PUBLIC = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+PUBLIC = ("http://acs.amazonaws.com/groups/global/AllUsers",
+          "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 
 
 @pytest.fixture(scope="module")
