@@ -155,18 +155,36 @@ def test_missing_bucket_exits_2_and_unreachable_endpoint_75(endpoint, tmp_path, 
     assert code == 75 and "cannot reach the S3 endpoint" in err and not (tmp_path / "x.mp4").exists(), err
 
 
-def test_access_denied_is_exit_2(tmp_path, monkeypatch):
-    """A moto server that checks credentials after its first request (which creates the bucket)."""
-    monkeypatch.setenv("INITIAL_NO_AUTH_ACTION_COUNT", "1")
+def test_access_denied_is_exit_2(monkeypatch):
+    """A moto server that checks credentials and IAM policies after its first 4 requests (which set up
+    the bucket and a read-only user): an unknown access key, then a user who may read but not write."""
+    import boto3
+
+    monkeypatch.setenv("INITIAL_NO_AUTH_ACTION_COUNT", "4")
     proc, url = start_moto()
     try:
         S3Store(endpoint_url=url).client.create_bucket(Bucket=BUCKET)
-        with pytest.raises(InputError) as info:
+        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1")
+        iam.create_user(UserName="reader")
+        access = iam.create_access_key(UserName="reader")["AccessKey"]
+        # moto names the HEAD-bucket permission s3:HeadBucket (AWS checks s3:ListBucket)
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:HeadBucket", "s3:GetObject"], "Resource": "*"}]}
+        iam.put_user_policy(UserName="reader", PolicyName="read-only", PolicyDocument=json.dumps(policy))
+        with pytest.raises(InputError) as unknown:
             S3Cache(f"s3://{BUCKET}/denied", store=S3Store(endpoint_url=url, max_attempts=1)).check()
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", access["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", access["SecretAccessKey"])
+        reader = S3Cache(f"s3://{BUCKET}/denied", store=S3Store(endpoint_url=url, max_attempts=1))
+        assert reader.stats().entries == 0, "the reader may list"
+        with pytest.raises(InputError) as read_only:
+            reader.check()
     finally:
         stop(proc)
-    assert info.value.exit_code == 2
-    assert f"s3://{BUCKET}/denied: access denied" in str(info.value), str(info.value)
+    assert unknown.value.exit_code == 2 and read_only.value.exit_code == 2
+    assert f"s3://{BUCKET}/denied: access denied" in str(unknown.value), str(unknown.value)
+    assert "access denied (AccessDenied) when writing a test object" in str(read_only.value), str(read_only.value)
+    assert access["SecretAccessKey"] not in str(read_only.value)
 
 
 def test_an_outage_during_a_run_is_a_warning_and_the_local_cache_goes_on(tmp_path, caplog, monkeypatch):
