@@ -27,6 +27,8 @@ def worker_command(
     pushgateway: Annotated[Optional[str], typer.Option(help="push Prometheus metrics to this Pushgateway URL")] = None,
     metrics_interval: Annotated[Optional[float], typer.Option(help="seconds between metrics writes while idle")] = None,
     loglevel: Annotated[Optional[str], typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = None,
+    cache_url: Annotated[Optional[str], typer.Option("--cache", help="stage cache shared by the workers: redis://host:port/db "
+                                                     "or s3://bucket/prefix (default: $VMSG_CACHE_URL, else none)")] = None,
     preload: Annotated[Optional[list[str]], typer.Option(help="load STAGE=ENGINE in each process before its first job "
                                                                  "(repeatable), e.g. segment=mediapipe")] = None,
 ) -> None:
@@ -49,12 +51,17 @@ def worker_command(
     options = build_options(WorkerOptions, concurrency=concurrency, max_tasks_per_child=max_tasks_per_child,
                             soft_time_limit=soft_time_limit, time_limit=time_limit, visibility_timeout=visibility_timeout,
                             max_retries=max_retries, retry_backoff=retry_backoff, max_deliveries=max_deliveries,
-                            metrics_interval=metrics_interval,
+                            metrics_interval=metrics_interval, cache_url=cache_url,
                             loglevel=loglevel.upper() if loglevel else None)
     from vmsg.threads import limit, share
 
     limit(share(options.concurrency))  # before numpy loads: pool processes are forked from this one
-    from vmsg.worker.tasks import parse_preload
+    from vmsg.worker.tasks import cache_url_of, parse_preload
+
+    if cache_url_of(options):
+        from vmsg.cache import open_cache
+
+        open_cache(cache_url_of(options)).check()  # an unreachable or forbidden cache stops the worker before any job
 
     engines = parse_preload(list(preload or []))
     hostname = name or f"vmsg-{os.getpid()}@{socket.gethostname()}"

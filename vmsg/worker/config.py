@@ -22,6 +22,8 @@ class WorkerOptions(BaseModel):
     retry_backoff: float = Field(10, gt=0, description="first retry delay in seconds; doubles each time")
     retry_backoff_max: float = Field(600, gt=0)
     result_expires: int = Field(7 * 24 * 3600, ge=60, description="seconds job states are kept in Redis")
+    cache_url: str | None = Field(None, description="stage cache shared by the workers (redis://… or s3://bucket/prefix, "
+                                                    "with a local folder in front); None: $VMSG_CACHE_URL, else no cache")
     loglevel: str = "INFO"
     metrics_interval: float = Field(15, gt=0, description="seconds between metrics writes while idle")
 

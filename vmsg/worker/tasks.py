@@ -65,6 +65,30 @@ def _safe(fn, *args, **kwargs) -> None:
         logger.warning("job bookkeeping failed", exc_info=True)
 
 
+_CACHES: dict[str, Any] = {}
+
+
+def cache_url_of(options) -> str | None:
+    """The worker's shared cache: --cache, else $VMSG_CACHE_URL; None means no cache.
+
+    Unlike `vmsg render`, a worker has no private cache by default: the point of a
+    worker cache is to share stage results between machines.
+    """
+    return options.cache_url or os.environ.get("VMSG_CACHE_URL") or None
+
+
+def worker_cache(options):
+    """The process's cache (opened once per pool process), or None."""
+    url = cache_url_of(options)
+    if url is None:
+        return None
+    if url not in _CACHES:
+        from vmsg.cache import open_cache
+
+        _CACHES[url] = open_cache(url)
+    return _CACHES[url]
+
+
 def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
     """Body of the Celery task; `task` is the bound task (for id, retries, update_state), `options` the WorkerOptions."""
     from celery.exceptions import SoftTimeLimitExceeded
@@ -109,7 +133,8 @@ def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
                 if event.seconds is not None:
                     _safe(metrics.stage_done, event.stage, event.seconds)
 
-        report = run_staged(recipe, source=payload.get("source"), on_event=on_event, presign=payload.get("presign"))
+        report = run_staged(recipe, source=payload.get("source"), on_event=on_event, presign=payload.get("presign"),
+                            cache=worker_cache(options))
     except SoftTimeLimitExceeded:
         error = BackendError(f"job {job_id} stopped: over the soft time limit of {options.soft_time_limit:g} s "
                              f"(in stage {current['stage']})")
