@@ -26,11 +26,14 @@ def require(*modules: str, extra: str = "worker") -> None:
 
 def transport_options(options: WorkerOptions) -> dict:
     """Redis broker settings. A job of a worker that died is handed out again after
-    `visibility_timeout`; kombu looks for such jobs every `unacked_restore_interval` seconds."""
+    `visibility_timeout`; kombu looks for such jobs every `unacked_restore_interval` seconds.
+    The look holds a Redis lock; a worker killed while holding it (kombu's default expiry: 300 s)
+    would stop every other worker from handing out dead workers' jobs for minutes."""
     return {
         "visibility_timeout": options.visibility_timeout,
         "unacked_restore_interval": max(1.0, min(10.0, options.visibility_timeout / 4)),
         "unacked_restore_throttle": 1,
+        "unacked_mutex_expire": 30,
         "queue_order_strategy": "priority",
         "priority_steps": sorted(set(PRIORITIES.values())),
         "sep": ":",
