@@ -264,7 +264,7 @@ def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged
     try:
         cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
                       lambda c: (c.meta.get("engine"), c.meta.get("engine_version")))
-        in_background(lambda: prepare_render(cutout.composite, recipe.render, subject=_subject_of(cutout)))
+        prepare_render(cutout.composite, recipe.render, subject=_subject_of(cutout))  # returns at once
         speech = pending_speech.result()
     finally:
         for event in held:

@@ -124,10 +124,11 @@ def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, option
 
 
 def prepare(image: np.ndarray, options: RenderOptions | None = None, *, subject: np.ndarray | None = None) -> None:
-    """Let the primary engine do its per-image work (face landmarks) before the soundtrack exists.
+    """Let the primary engine start its per-image work (face landmarks) before the soundtrack exists.
 
-    For a caller that knows the image early (the pipeline, while synthesis runs); a later `render`
-    with the same arrays reuses it. Engine errors are left for `render` to raise and report.
+    For a caller that knows the image early (the pipeline, while synthesis runs). Engines that have
+    such work do it in the background and return at once; a later `render` with the same arrays
+    reuses it. Engine errors are left for `render` to raise and report.
     """
     from vmsg.errors import VmsgError
 

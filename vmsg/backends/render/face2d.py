@@ -81,11 +81,12 @@ class Face2DRenderer:
         self._prepared: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray | None, Future]] = {}
 
     def prepare(self, *, image: np.ndarray, options: Any, subject: np.ndarray | None = None) -> None:
-        """Find the face in `image` ahead of `render` with the same arguments (the pipeline calls
+        """Start finding the face in `image` in the background and return at once (the pipeline calls
         this while synthesis runs): landmarks and the face mesh's start-up leave the critical path.
 
-        `render` of the very same arrays waits for this result instead of finding the face again;
-        a failure here is not raised, `render` finds the face itself and reports it.
+        `render` of the very same arrays waits for that result instead of finding the face again
+        (registered before this returns, so even an immediate `render` finds it); a failure here is
+        not raised, `render` finds the face itself and reports it.
         """
         key = (id(image), id(subject), int(options.size))
         future: Future = Future()
@@ -96,10 +97,14 @@ class Face2DRenderer:
                 self._prepared.pop(next(iter(self._prepared)))
             # the arrays are kept with the key: their ids cannot be reused while the entry lives
             self._prepared[key] = (image, subject, future)
-        try:
-            future.set_result(self._find_face(image, options.size, subject))
-        except BaseException as exc:  # noqa: BLE001 - render finds the face again and raises it there
-            future.set_exception(exc)
+
+        def find() -> None:
+            try:
+                future.set_result(self._find_face(image, options.size, subject))
+            except BaseException as exc:  # noqa: BLE001 - render finds the face again and raises it there
+                future.set_exception(exc)
+
+        threading.Thread(target=find, name="vmsg-face2d-prepare", daemon=True).start()
 
     def _prepared_face(self, image: np.ndarray, size: int, subject: np.ndarray | None):
         with self._lock:
@@ -107,9 +112,11 @@ class Face2DRenderer:
         if entry is None or entry[0] is not image or entry[1] is not subject:
             return None
         try:
-            return entry[2].result()
+            face = entry[2].result()
         except Exception:  # noqa: BLE001 - found again by the caller, which raises it with its message
             return None
+        log.debug("face2d: the face was found ahead of render")
+        return face
 
     @staticmethod
     def _find_face(image: np.ndarray, size: int, subject: np.ndarray | None, base: np.ndarray | None = None):
