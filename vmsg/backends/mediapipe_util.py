@@ -8,6 +8,7 @@ mesh uses the same helpers."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -112,7 +113,6 @@ def lean_mediapipe() -> types.SimpleNamespace:
     """
     import importlib
     import sys
-    from importlib.metadata import version
 
     with _IMPORT_LOCK:
         if "mediapipe" not in sys.modules:
@@ -122,7 +122,14 @@ def lean_mediapipe() -> types.SimpleNamespace:
         solutions = sys.modules["mediapipe.python.solutions"]
         for name in SOLUTIONS:
             importlib.import_module(f"mediapipe.python.solutions.{name}")
-    return types.SimpleNamespace(solutions=solutions, __version__=version("mediapipe"))
+    return types.SimpleNamespace(solutions=solutions, __version__=_version())
+
+
+@functools.cache
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("mediapipe")
 
 
 def _deferred_package(name: str) -> types.ModuleType:
