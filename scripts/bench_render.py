@@ -99,7 +99,8 @@ def _recipe_row(tmp: Path) -> dict:
         "voice:\n  engine: openjtalk\nrender:\n  engine: face2d\n  size: 720\n", encoding="utf-8")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe), "-q"], cwd=ROOT,
+    # --no-cache: the job key leaves out the output path, so a second run would only copy the first video
+    proc = subprocess.run([sys.executable, "-m", "vmsg", "render", str(recipe), "-q", "--no-cache"], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -60,7 +60,7 @@ def in_background(fn: Callable[[], Any]) -> Future:
 
 
 def warm_up_later_stages(recipe: Recipe) -> None:
-    """Load what mix and render need while synthesis still runs (a cold CLI run gains ~2 s).
+    """Load what mix and render need while segmentation and synthesis still run (a cold CLI run gains ~2 s).
 
     Failures are left for the stage itself to raise, with its own message. Only those are
     ignored here: anything else (a worker's time-limit signal, an interrupt) must go through.
@@ -209,6 +209,7 @@ def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged
     from vmsg.stages.enhance import enhance
     from vmsg.stages.mix import mix
     from vmsg.stages.prosody import prosody, split_native
+    from vmsg.stages.render import prepare as prepare_render
     from vmsg.stages.render import render
     from vmsg.stages.segment import segment
     from vmsg.stages.synth import synth
@@ -254,17 +255,21 @@ def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged
     # stage's events are held and delivered from this thread: callers (a SQLite
     # ledger, a Celery task) may only be usable from the thread that called us.
     held: list[Event] = []
+    # The imports and engine start-ups of mix and render run beside both from the start, and the
+    # renderer finds the face on the composite as soon as segmentation has made it.
+    warm_up = in_background(lambda: warm_up_later_stages(recipe))
     pending_speech = in_background(lambda: step("synth", voice, lambda: synth(recipe.text, voice, native=native),
                                                 lambda s: (s.meta.get("engine"), s.meta.get("engine_version")),
                                                 lambda s: s.meta.get("attempts"), emit=held.append))
     try:
         cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
                       lambda c: (c.meta.get("engine"), c.meta.get("engine_version")))
-        warm_up_later_stages(recipe)
+        prepare_render(cutout.composite, recipe.render, subject=_subject_of(cutout))  # returns at once
         speech = pending_speech.result()
     finally:
         for event in held:
             emit(event)
+    warm_up.result()
     if recipe.clone is not None:
         speech = step("clone", recipe.clone, lambda: clone(speech, recipe.clone), lambda s: (recipe.clone.engine, None))
     if not post_prosody.is_neutral:

@@ -8,9 +8,11 @@ mesh uses the same helpers."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import threading
+import types
 from collections.abc import Iterator
 
 from vmsg.errors import BackendError
@@ -60,14 +62,14 @@ def silenced_stderr() -> Iterator[None]:
 
 
 def import_mediapipe(engine: str):
-    """The mediapipe module, imported quietly; a missing package is a BackendError naming the engine."""
+    """mediapipe's `solutions` (selfie segmentation, face detection, face mesh) and `__version__`,
+    imported quietly; a missing package is a BackendError naming the engine."""
     quiet_native_logs()
     try:
         with silenced_stderr():
-            import mediapipe as mp
+            return lean_mediapipe()
     except ImportError as exc:
         raise BackendError(f"engine {engine} needs the mediapipe package", hint="pip install vmsg") from exc
-    return mp
 
 
 class QuietFirstRun:
@@ -93,3 +95,65 @@ class QuietFirstRun:
 
     def close(self) -> None:
         self._solution.close()
+
+
+SOLUTIONS = ("selfie_segmentation", "face_detection", "face_mesh")
+_IMPORT_LOCK = threading.Lock()
+
+
+def lean_mediapipe() -> types.SimpleNamespace:
+    """`solutions` with the three graphs vmsg uses, and `__version__`, without mediapipe's package init.
+
+    `import mediapipe` runs mediapipe/__init__.py and solutions/__init__.py, which import every
+    solution, the drawing helpers (matplotlib.pyplot) and the audio tasks (sounddevice): ~2.5 s
+    of a 5 s cold `vmsg render`, for code vmsg never calls. Here both packages are registered
+    without running their __init__ and only the needed modules are imported; the first access to
+    anything else on them (`mediapipe.tasks`, `solutions.drawing_utils`, `from mediapipe import x`)
+    runs the real __init__ then, so other users of mediapipe in the process see the whole package.
+    """
+    import importlib
+    import sys
+
+    with _IMPORT_LOCK:
+        if "mediapipe" not in sys.modules:
+            _deferred_package("mediapipe")
+        if "mediapipe.python.solutions" not in sys.modules:
+            _deferred_package("mediapipe.python.solutions")
+        solutions = sys.modules["mediapipe.python.solutions"]
+        for name in SOLUTIONS:
+            importlib.import_module(f"mediapipe.python.solutions.{name}")
+    return types.SimpleNamespace(solutions=solutions, __version__=_version())
+
+
+@functools.cache
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("mediapipe")
+
+
+def _deferred_package(name: str) -> types.ModuleType:
+    """Register package `name` (submodules importable) whose __init__ runs on the first other attribute asked."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        raise ImportError(f"no package {name}")
+    module = importlib.util.module_from_spec(spec)
+    lock = threading.RLock()
+
+    def complete(attr: str):
+        with lock:
+            if module.__dict__.get("__getattr__") is complete:
+                del module.__dict__["__getattr__"]
+                spec.loader.exec_module(module)
+        return object.__getattribute__(module, attr) if attr in module.__dict__ else _missing(name, attr)
+
+    module.__getattr__ = complete  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    return module
+
+
+def _missing(name: str, attr: str):
+    raise AttributeError(f"module {name!r} has no attribute {attr!r}")

@@ -94,14 +94,14 @@ def _native_stderr_muted():
 
 
 def _mediapipe():
-    from vmsg.backends.segment.mediapipe import quiet_native_logs
+    from vmsg.backends.mediapipe_util import lean_mediapipe, quiet_native_logs
 
     quiet_native_logs()
     try:
-        import mediapipe as mp
+        with _native_stderr_muted():
+            return lean_mediapipe()
     except ImportError as exc:  # pragma: no cover - mediapipe is a core dependency
         raise BackendError("face landmarks need the mediapipe package", hint="pip install vmsg") from exc
-    return mp
 
 
 def _mesh_faces(image: np.ndarray, max_faces: int) -> list[Face]:

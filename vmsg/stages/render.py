@@ -121,3 +121,20 @@ def render(image: np.ndarray, soundtrack: Soundtrack, output: Path | str, option
     if len(chain) > 1:
         facts["attempts"] = [a.as_dict() for a in attempts]
     return facts
+
+
+def prepare(image: np.ndarray, options: RenderOptions | None = None, *, subject: np.ndarray | None = None) -> None:
+    """Let the primary engine start its per-image work (face landmarks) before the soundtrack exists.
+
+    For a caller that knows the image early (the pipeline, while synthesis runs). Engines that have
+    such work do it in the background and return at once; a later `render` with the same arrays
+    reuses it. Engine errors are left for `render` to raise and report.
+    """
+    from vmsg.errors import VmsgError
+
+    options = options or RenderOptions()
+    with contextlib.suppress(VmsgError, ImportError, OSError):
+        engine = RENDERERS.instance(RENDERERS.check(options.engine), device=options.device)
+        if hasattr(engine, "prepare"):
+            engine.prepare(image=image, options=options,
+                           **({"subject": subject} if subject is not None and getattr(engine, "takes_subject", False) else {}))

@@ -11,7 +11,9 @@ level. Same inputs and seed, same video.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,6 +24,7 @@ from vmsg.types import Soundtrack
 
 log = logging.getLogger(__name__)
 MAX_CACHED_SHAPES = 256
+MAX_PREPARED = 4
 
 
 def _union(*boxes: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -74,13 +77,63 @@ class Face2DRenderer:
             from vmsg.errors import BackendError
 
             raise BackendError("render engine face2d needs OpenCV (opencv-contrib-python)", hint="pip install vmsg") from exc
+        self._lock = threading.Lock()
+        self._prepared: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray | None, Future]] = {}
+
+    def prepare(self, *, image: np.ndarray, options: Any, subject: np.ndarray | None = None) -> None:
+        """Start finding the face in `image` in the background and return at once (the pipeline calls
+        this while synthesis runs): landmarks and the face mesh's start-up leave the critical path.
+
+        `render` of the very same arrays waits for that result instead of finding the face again
+        (registered before this returns, so even an immediate `render` finds it); a failure here is
+        not raised, `render` finds the face itself and reports it.
+        """
+        key = (id(image), id(subject), int(options.size))
+        future: Future = Future()
+        with self._lock:
+            if key in self._prepared:
+                return
+            while len(self._prepared) >= MAX_PREPARED:  # prepared but never rendered (synthesis failed)
+                self._prepared.pop(next(iter(self._prepared)))
+            # the arrays are kept with the key: their ids cannot be reused while the entry lives
+            self._prepared[key] = (image, subject, future)
+
+        def find() -> None:
+            try:
+                future.set_result(self._find_face(image, options.size, subject))
+            except BaseException as exc:  # noqa: BLE001 - render finds the face again and raises it there
+                future.set_exception(exc)
+
+        threading.Thread(target=find, name="vmsg-face2d-prepare", daemon=True).start()
+
+    def _prepared_face(self, image: np.ndarray, size: int, subject: np.ndarray | None):
+        with self._lock:
+            entry = self._prepared.pop((id(image), id(subject), int(size)), None)
+        if entry is None or entry[0] is not image or entry[1] is not subject:
+            return None
+        try:
+            face = entry[2].result()
+        except Exception:  # noqa: BLE001 - found again by the caller, which raises it with its message
+            return None
+        log.debug("face2d: the face was found ahead of render")
+        return face
+
+    @staticmethod
+    def _find_face(image: np.ndarray, size: int, subject: np.ndarray | None, base: np.ndarray | None = None):
+        """The face to animate in `image` fitted to `size` (`base`, when already made), within the subject's matte."""
+        from vmsg.face.landmarks import find_face
+        from vmsg.media.image import fit_even
+
+        if base is None:
+            base = np.ascontiguousarray(fit_even(image, size))
+        within = None if subject is None else fit_even(_mask_u8(subject), size).astype(np.float32) / 255.0
+        return find_face(base, what="subject image at render size", within=within)
 
     def render(self, *, image: np.ndarray, soundtrack: Soundtrack, output: Path, options: Any,
                subject: np.ndarray | None = None) -> dict[str, Any]:
         """`subject` (HxW like `image`, >= 0.5 on the selected person) picks whose face talks."""
         import cv2
 
-        from vmsg.face.landmarks import find_face
         from vmsg.face.motion import EyeBlinker, HeadSway, blink_curve, sway_curves
         from vmsg.face.mouth import MouthWarper
         from vmsg.face.visemes import mouth_track
@@ -90,8 +143,9 @@ class Face2DRenderer:
         started = time.perf_counter()
         base = np.ascontiguousarray(fit_even(image, options.size))
         h, w = base.shape[:2]
-        within = None if subject is None else fit_even(_mask_u8(subject), options.size).astype(np.float32) / 255.0
-        face = find_face(base, what="subject image at render size", within=within)
+        face = self._prepared_face(image, options.size, subject)
+        if face is None:
+            face = self._find_face(image, options.size, subject, base=base)
         fps = int(options.fps)
         n_frames = max(1, int(round(soundtrack.duration * fps)))
         opening, spread, driver = mouth_track(soundtrack, fps, n_frames)
