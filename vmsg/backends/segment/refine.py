@@ -171,13 +171,19 @@ def _blur_fusion(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 
 def _blur_fusion_step(image, F, B, alpha, r):
+    """One blur-fusion pass; the same arithmetic, in place where it can be (fewer full-size temporaries)."""
     import cv2
 
     a = alpha[..., None]
+    na = 1 - a
     blur = lambda x: cv2.blur(x, (r, r))  # noqa: E731
     blurred_a = blur(alpha)[..., None]
-    blurred_F = blur(F * a) / (blurred_a + 1e-5)
-    blurred_B1A = 1.0 - blurred_a
-    blurred_B = blur(B * (1 - a)) / (blurred_B1A + 1e-5)
-    F = blurred_F + a * (image - a * blurred_F - (1 - a) * blurred_B)
-    return np.clip(F, 0, 1), blurred_B
+    blurred_F = blur(F * a)
+    blurred_F /= blurred_a + 1e-5
+    blurred_B = blur(B * na)
+    blurred_B /= (1.0 - blurred_a) + 1e-5
+    F = image - a * blurred_F
+    F -= na * blurred_B
+    F *= a
+    F += blurred_F
+    return np.clip(F, 0, 1, out=F), blurred_B
