@@ -42,3 +42,10 @@ def test_png_matches_pillow_pixels_and_stays_compressed(tmp_path):
     with Image.open(tmp_path / "fast.png") as a, Image.open(tmp_path / "pil.png") as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))
     assert (tmp_path / "fast.png").stat().st_size < pixels.nbytes
+
+
+def test_png_of_a_view_writes_the_view(tmp_path):
+    pixels = _photo_like(3)
+    view = pixels[10:70:2, ::-1, ::-1]  # strided crop, mirrored, channels reversed
+    with Image.open(write_image(tmp_path / "v.png", view)) as img:
+        assert np.array_equal(np.asarray(img), view)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vmsg.errors import InputError
+from vmsg.errors import InputError, StorageError
 from vmsg.store import atomic_path
 
 MAX_PIXELS = 40_000_000
@@ -100,13 +100,12 @@ def _write_png(path: Path, arr: np.ndarray) -> Path:
     """Fast lossless PNG through OpenCV (zlib level 1, Z_RLE: quick on photos, still small on flat mattes)."""
     import cv2
 
+    arr = np.ascontiguousarray(arr)  # views (crops, flipped channels) are fine as input
     if arr.ndim == 3:
         arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGRA if arr.shape[2] == 4 else cv2.COLOR_RGB2BGR)
-    ok, data = cv2.imencode(".png", np.ascontiguousarray(arr),
+    ok, data = cv2.imencode(".png", arr,
                             [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE])
     if not ok:
-        from vmsg.errors import StorageError
-
         raise StorageError(f"output {path}: PNG encoding failed")
     with atomic_path(path) as tmp:
         tmp.write_bytes(data.tobytes())
