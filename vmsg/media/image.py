@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vmsg.errors import InputError
+from vmsg.errors import InputError, StorageError
 from vmsg.store import atomic_path
 
 MAX_PIXELS = 40_000_000
@@ -73,6 +73,11 @@ def read_rgba(path: Path | str, *, what: str = "image") -> np.ndarray:
         raise InputError(f"{what} {path}: not a readable image ({exc})") from exc
 
 
+PNG_LEVEL = 1
+"""zlib level for PNG outputs. PNG is lossless at every level; level 6 (PIL's default) made a 1024² RGBA
+cut-out take ~0.75 s to write on a 2-core CPU, level 1 with run-length matching ~0.15 s for files ~7 % larger."""
+
+
 def write_image(path: Path | str, pixels: np.ndarray) -> Path:
     """Write uint8 RGB/RGBA (or float alpha HxW in [0, 1]) atomically; format from the suffix."""
     from PIL import Image
@@ -81,11 +86,29 @@ def write_image(path: Path | str, pixels: np.ndarray) -> Path:
     arr = pixels
     if arr.dtype != np.uint8:
         arr = np.clip(arr * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if path.suffix.lower() == ".png" and (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
+        return _write_png(path, arr)
     img = Image.fromarray(arr)
     if path.suffix.lower() in (".jpg", ".jpeg") and img.mode == "RGBA":
         img = img.convert("RGB")
     with atomic_path(path) as tmp:
         img.save(tmp)
+    return path
+
+
+def _write_png(path: Path, arr: np.ndarray) -> Path:
+    """Fast lossless PNG through OpenCV (zlib level 1, Z_RLE: quick on photos, still small on flat mattes)."""
+    import cv2
+
+    arr = np.ascontiguousarray(arr)  # views (crops, flipped channels) are fine as input
+    if arr.ndim == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2BGRA if arr.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, data = cv2.imencode(".png", arr,
+                            [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE])
+    if not ok:
+        raise StorageError(f"output {path}: PNG encoding failed")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.tobytes())
     return path
 
 

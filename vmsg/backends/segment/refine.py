@@ -24,6 +24,16 @@ def edge_band(mask: np.ndarray, radius: int) -> np.ndarray:
     return cv2.dilate(m, k) != cv2.erode(m, k)
 
 
+def _coords(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ys, xs) of the non-zero pixels of a uint8/bool mask, row-major like np.nonzero (OpenCV: ~4× faster)."""
+    import cv2
+
+    pts = cv2.findNonZero(np.ascontiguousarray(mask).view(np.uint8))
+    if pts is None:
+        return np.empty(0, np.int32), np.empty(0, np.int32)
+    return pts[:, 0, 1], pts[:, 0, 0]
+
+
 def band_radius(shape: tuple[int, ...], fraction: float) -> int:
     return max(2, round(fraction * max(shape[:2])))
 
@@ -62,31 +72,30 @@ def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: fl
 
     The output at any full-resolution pixel is a·I + b with a, b sampled there (He & Sun's fast
     guided filter), so the cost hardly grows with the photo's resolution. The per-pixel 3×3
-    covariance is inverted in closed form (cofactors), far cheaper than a batched solve.
+    covariance is inverted in closed form (cofactors), far cheaper than a batched solve; the
+    local means of all products go through one many-channel box filter.
     """
     import cv2
 
     h, w = src.shape
-    I = _small(guide, work_side).astype(np.float32) / 255.0
-    p = _small(src.astype(np.float32), work_side)
+    I = _small(guide, work_side).astype(np.float32) * np.float32(1 / 255.0)
+    p = _small(src.astype(np.float32, copy=False), work_side)
     r = max(1, round(radius * I.shape[1] / w))
     box = lambda x: cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)  # noqa: E731
-    mI = box(I)
-    mp = box(p)
-    cov = box(I * p[..., None]) - mI * mp[..., None]
-    v = {}
-    for i, j in ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)):
-        v[i, j] = box(I[..., i] * I[..., j]) - mI[..., i] * mI[..., j] + (eps if i == j else 0.0)
-    rr, rg, rb, gg, gb, bb = v[0, 0], v[0, 1], v[0, 2], v[1, 1], v[1, 2], v[2, 2]
-    inv = np.stack([gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb,
-                    rr * bb - rb * rb, rg * rb - rr * gb, rr * gg - rg * rg], -1)
-    det = rr * inv[..., 0] + rg * inv[..., 1] + rb * inv[..., 2]
-    c0, c1, c2 = cov[..., 0], cov[..., 1], cov[..., 2]
-    a = np.stack([inv[..., 0] * c0 + inv[..., 1] * c1 + inv[..., 2] * c2,
-                  inv[..., 1] * c0 + inv[..., 3] * c1 + inv[..., 4] * c2,
-                  inv[..., 2] * c0 + inv[..., 4] * c1 + inv[..., 5] * c2], -1) / det[..., None]
-    b = mp - (a * mI).sum(-1)
-    return box(a), box(b)
+    R, G, B = cv2.split(I)  # contiguous planes: every product and mean below is a cheap 2-D pass
+    mr, mg, mb, mp = box(R), box(G), box(B), box(p)
+    e = np.float32(eps)
+    c0, c1, c2 = box(R * p) - mr * mp, box(G * p) - mg * mp, box(B * p) - mb * mp
+    rr, rg, rb = box(R * R) - mr * mr + e, box(R * G) - mr * mg, box(R * B) - mr * mb
+    gg, gb, bb = box(G * G) - mg * mg + e, box(G * B) - mg * mb, box(B * B) - mb * mb + e
+    i0, i1, i2 = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
+    i3, i4, i5 = rr * bb - rb * rb, rg * rb - rr * gb, rr * gg - rg * rg
+    det = rr * i0 + rg * i1 + rb * i2
+    a0 = (i0 * c0 + i1 * c1 + i2 * c2) / det
+    a1 = (i1 * c0 + i3 * c1 + i4 * c2) / det
+    a2 = (i2 * c0 + i4 * c1 + i5 * c2) / det
+    b = mp - a0 * mr - a1 * mg - a2 * mb
+    return cv2.merge([box(a0), box(a1), box(a2)]), box(b)
 
 
 def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work_side: int = 256) -> np.ndarray:
@@ -105,16 +114,21 @@ def refine_alpha(image: np.ndarray, coarse: np.ndarray, *, band: float = 0.006, 
     hard = coarse >= 0.5
     alpha = hard.astype(np.float32)
     radius = band_radius(coarse.shape, band)
-    ys, xs = np.nonzero(edge_band(hard, radius))
+    ys, xs = _coords(edge_band(hard, radius))
     if len(xs) == 0:
         return alpha
+    import cv2
+
     a, b = guided_coefficients(image, alpha, radius, eps)
-    colour = image[ys, xs].astype(np.float32) / 255.0
-    soft = (colour * _sample(a, ys, xs, hard.shape)).sum(-1) + _sample(b, ys, xs, hard.shape)[:, 0]
+    ab = _sample(cv2.merge([a, b]), ys, xs, hard.shape)  # one bilinear pass for a and b together
+    colour = image[ys, xs].astype(np.float32) * np.float32(1 / 255.0)
+    soft = (colour * ab[:, :3]).sum(-1) + ab[:, 3]
     alpha[ys, xs] = np.clip(soft, 0.0, 1.0)
     return alpha
 
 
+_TINY = float(np.nextafter(np.float32(0), np.float32(1)))
+_BELOW_OPAQUE = float(np.nextafter(np.float32(0.98), np.float32(0)))
 FOREGROUND_SIDE = 256
 """Blur fusion runs at this size: the colour it corrects only matters in the thin partly transparent band."""
 
@@ -136,12 +150,12 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, method: str = "blu
     import cv2
 
     h, w = alpha.shape
-    small_img = _small(image, FOREGROUND_SIDE).astype(np.float32) * np.float32(1 / 255.0)
-    small_a = _small(alpha.astype(np.float32), FOREGROUND_SIDE)
-    small_fg = _blur_fusion(small_img, small_a)
+    a32 = np.ascontiguousarray(alpha, np.float32)
+    ys, xs = _coords(cv2.inRange(a32, _TINY, _BELOW_OPAQUE))  # 0 < alpha < 0.98: only these pixels change colour
     out = image.copy()
-    ys, xs = np.nonzero((alpha > 0.0) & (alpha < 0.98))  # only partly transparent pixels change colour
     if len(xs):
+        small_img = _small(image, FOREGROUND_SIDE).astype(np.float32) * np.float32(1 / 255.0)
+        small_fg = _blur_fusion(small_img, _small(a32, FOREGROUND_SIDE))
         out[ys, xs] = np.clip(_sample(small_fg, ys, xs, (h, w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return out
 
@@ -157,13 +171,19 @@ def _blur_fusion(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 
 def _blur_fusion_step(image, F, B, alpha, r):
+    """One blur-fusion pass; the same arithmetic, in place where it can be (fewer full-size temporaries)."""
     import cv2
 
     a = alpha[..., None]
+    na = 1 - a
     blur = lambda x: cv2.blur(x, (r, r))  # noqa: E731
     blurred_a = blur(alpha)[..., None]
-    blurred_F = blur(F * a) / (blurred_a + 1e-5)
-    blurred_B1A = 1.0 - blurred_a
-    blurred_B = blur(B * (1 - a)) / (blurred_B1A + 1e-5)
-    F = blurred_F + a * (image - a * blurred_F - (1 - a) * blurred_B)
-    return np.clip(F, 0, 1), blurred_B
+    blurred_F = blur(F * a)
+    blurred_F /= blurred_a + 1e-5
+    blurred_B = blur(B * na)
+    blurred_B /= (1.0 - blurred_a) + 1e-5
+    F = image - a * blurred_F
+    F -= na * blurred_B
+    F *= a
+    F += blurred_F
+    return np.clip(F, 0, 1, out=F), blurred_B

@@ -68,5 +68,5 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox]) -> np.ndarr
             below[cy1:, cx0:cx1] = True
     if below.any():
         whole = engine.matte(image=image)
-        np.maximum(alpha, np.where(below, whole, 0.0).astype(np.float32), out=alpha)
+        np.maximum(alpha, whole.astype(np.float32, copy=False), out=alpha, where=below)
     return alpha
