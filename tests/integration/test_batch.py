@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_run import run_cli
 from tests.integration._servers import free_port, tiny_tmpfs
 from vmsg.ledger import open_ledger
 from vmsg.media.ffmpeg import probe
@@ -48,14 +49,7 @@ def env(tmp_path, monkeypatch):
 
 def cli(capsys, *argv: str) -> tuple[int, list[dict], str]:
     """Run `vmsg …` in this process (engines stay loaded between tests); exit code, JSON lines, stderr."""
-    from vmsg.cli.app import main
-
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    err = capsys.readouterr().err
+    code, _, err = run_cli(capsys, *argv)
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     return code, lines, err
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.cli_run import run_cli
 from tests.integration.test_batch import TEMPLATE, cli
 from tests.scale_servers import S3_ENV, free_port, moto_s3, start_moto, stop
 from vmsg.cache import LocalCache, TieredCache, content_key, open_cache
@@ -107,28 +108,16 @@ def test_a_hit_renews_the_entry_so_prune_follows_use(endpoint, client):
     assert cache.get(used) == b"u" and cache.get(unused) is None
 
 
-def _vmsg(capsys, *argv: str) -> tuple[int, str, str]:
-    from vmsg.cli.app import main
-
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_cli_stats_and_prune(endpoint, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("VMSG_CACHE_DIR", str(tmp_path / "local"))
     cache = S3Cache(f"s3://{BUCKET}/cli")
     for n in range(2):
         cache.put(_key(("cli", n)), b"c" * 2048)
-    code, out, err = _vmsg(capsys, "cache", "stats", "--cache", f"s3://{BUCKET}/cli", "--json")
+    code, out, err = run_cli(capsys, "cache", "stats", "--cache", f"s3://{BUCKET}/cli", "--json")
     assert code == 0, err
     stats = json.loads(out)
     assert (stats["backend"], stats["entries"], stats["bytes"]) == ("s3", 2, 4096)
-    code, out, err = _vmsg(capsys, "cache", "prune", "--all", "--cache-url", f"s3://{BUCKET}/cli")
+    code, out, err = run_cli(capsys, "cache", "prune", "--all", "--cache-url", f"s3://{BUCKET}/cli")
     assert code == 0, err
     assert "removed 2 entries" in out and f"s3://{BUCKET}/cli" in out
     assert cache.stats().entries == 0

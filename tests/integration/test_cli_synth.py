@@ -8,20 +8,10 @@ import socket
 import pytest
 import soundfile as sf
 
-from vmsg.cli.app import main
+from tests.cli_run import run_cli
 from vmsg.text import MAX_TEXT_CHARS
 
 pytestmark = pytest.mark.integration
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def closed_port_url() -> str:
@@ -32,7 +22,7 @@ def closed_port_url() -> str:
 
 def test_openjtalk_writes_audio_and_a_timeline_that_spans_it(tmp_path, capsys) -> None:
     out = tmp_path / "hello.wav"
-    code, _, err = run(capsys, "synth", "こんにちは。15:30に会いましょう。", "--engine", "openjtalk", "-o", str(out), "-q")
+    code, _, err = run_cli(capsys, "synth", "こんにちは。15:30に会いましょう。", "--engine", "openjtalk", "-o", str(out), "-q")
     assert code == 0, err
     audio, rate = sf.read(out)
     timeline = json.loads((tmp_path / "hello.timeline.json").read_text())
@@ -52,7 +42,7 @@ def test_openjtalk_writes_audio_and_a_timeline_that_spans_it(tmp_path, capsys) -
 )
 def test_bad_text_exits_2_and_writes_nothing(tmp_path, capsys, text: str, message: str) -> None:
     out = tmp_path / "bad.wav"
-    code, _, err = run(capsys, "synth", text, "--engine", "openjtalk", "-o", str(out))
+    code, _, err = run_cli(capsys, "synth", text, "--engine", "openjtalk", "-o", str(out))
     assert code == 2
     assert message in err
     assert list(tmp_path.iterdir()) == []
@@ -61,7 +51,7 @@ def test_bad_text_exits_2_and_writes_nothing(tmp_path, capsys, text: str, messag
 def test_unreachable_voicevox_exits_75_naming_the_url(tmp_path, capsys) -> None:
     url = closed_port_url()
     out = tmp_path / "vv.wav"
-    code, _, err = run(capsys, "synth", "テストです。", "--engine", "voicevox", "--voicevox-url", url,
+    code, _, err = run_cli(capsys, "synth", "テストです。", "--engine", "voicevox", "--voicevox-url", url,
                        "--vv", "retries=0", "--vv", "timeout=2", "-o", str(out))
     assert code == 75
     assert url in err and "does not answer" in err
@@ -69,15 +59,15 @@ def test_unreachable_voicevox_exits_75_naming_the_url(tmp_path, capsys) -> None:
 
 
 def test_bad_audio_query_field_is_a_usage_error(tmp_path, capsys) -> None:
-    code, _, err = run(capsys, "synth", "テスト", "--engine", "voicevox", "--vv", "pitchScale=3", "-o", str(tmp_path / "x.wav"))
+    code, _, err = run_cli(capsys, "synth", "テスト", "--engine", "voicevox", "--vv", "pitchScale=3", "-o", str(tmp_path / "x.wav"))
     assert code == 2 and "pitchScale" in err
-    code, _, err = run(capsys, "synth", "テスト", "--engine", "voicevox", "--vv", "pitchScale", "-o", str(tmp_path / "x.wav"))
+    code, _, err = run_cli(capsys, "synth", "テスト", "--engine", "voicevox", "--vv", "pitchScale", "-o", str(tmp_path / "x.wav"))
     assert code == 2 and "KEY=VALUE" in err
 
 
 def test_list_voices_survives_an_unreachable_voicevox(capsys) -> None:
     url = closed_port_url()
-    code, out, err = run(capsys, "synth", "--list-voices", "--voicevox-url", url, "--vv", "retries=0")
+    code, out, err = run_cli(capsys, "synth", "--list-voices", "--voicevox-url", url, "--vv", "retries=0")
     assert code == 0, err
     listing = json.loads(out)
     assert listing["voicevox"]["available"] is False and url in listing["voicevox"]["reason"]

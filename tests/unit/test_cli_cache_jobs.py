@@ -8,20 +8,9 @@ import time
 
 import pytest
 
+from tests.cli_run import run_cli
 from vmsg.cache import LocalCache, content_key
 from vmsg.ledger import open_ledger
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    from vmsg.cli.app import main
-
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
@@ -40,15 +29,15 @@ def test_cache_stats_and_prune(home, capsys):
         cache.put(key, b"x" * 1000)
     old = time.time() - 40 * 86400
     os.utime(cache._path(keys[0]), (old, old))
-    code, out, _ = run(capsys, "cache", "stats", "--json")
+    code, out, _ = run_cli(capsys, "cache", "stats", "--json")
     assert code == 0 and json.loads(out)["entries"] == 3 and json.loads(out)["bytes"] == 3000
-    code, out, _ = run(capsys, "cache", "prune", "--older-than", "30d")
+    code, out, _ = run_cli(capsys, "cache", "prune", "--older-than", "30d")
     assert code == 0 and "removed 1 entries" in out
-    code, out, _ = run(capsys, "cache", "prune", "--max-size", "1K")
+    code, out, _ = run_cli(capsys, "cache", "prune", "--max-size", "1K")
     assert code == 0 and "removed 1 entries" in out
-    code, _, err = run(capsys, "cache", "prune", "--max-size", "lots")
+    code, _, err = run_cli(capsys, "cache", "prune", "--max-size", "lots")
     assert code == 2 and "expected a size like 500M" in err
-    code, out, _ = run(capsys, "cache", "prune", "--all")
+    code, out, _ = run_cli(capsys, "cache", "prune", "--all")
     assert code == 0 and LocalCache().stats().entries == 0
 
 
@@ -57,11 +46,11 @@ def test_jobs_list_and_show(home, capsys):
     ledger.add("0123456789abcdef", name="hello", batch="b", output="/o/hello.mp4")
     ledger.start("0123456789abcdef")
     ledger.finish("0123456789abcdef", "failed", error="image x.png: no person found", error_kind="InputError")
-    code, out, _ = run(capsys, "jobs", "list", "--json", "--status", "failed")
+    code, out, _ = run_cli(capsys, "jobs", "list", "--json", "--status", "failed")
     assert code == 0 and [j["name"] for j in json.loads(out)] == ["hello"]
-    code, out, _ = run(capsys, "jobs", "show", "0123")
+    code, out, _ = run_cli(capsys, "jobs", "show", "0123")
     assert code == 0 and "no person found" in out and "InputError" in out
-    code, _, err = run(capsys, "jobs", "show", "ffff")
+    code, _, err = run_cli(capsys, "jobs", "show", "ffff")
     assert code == 2 and "no job 'ffff'" in err
-    code, _, err = run(capsys, "jobs", "list", "--status", "bogus")
+    code, _, err = run_cli(capsys, "jobs", "list", "--status", "bogus")
     assert code == 2 and "expected one of" in err
