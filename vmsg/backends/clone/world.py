@@ -113,7 +113,9 @@ def voice_stats(clips: list[tuple[np.ndarray, int]]) -> tuple[dict[str, float], 
 
 def with_context(features: np.ndarray, context: int = CONTEXT) -> np.ndarray:
     """Each frame's features followed by those of its `context` neighbours on either side, so a
-    frame is matched on a short stretch of speech (the transition), not on one spectrum."""
+    frame is matched on a short stretch of speech (the transition), not on one spectrum.
+    Neighbours are taken in stored order: across a dropped quiet stretch or the evenly thinned
+    frames of a long profile they are near, not exact, time neighbours."""
     if context <= 0:
         return features
     padded = np.pad(features, ((context, context), (0, 0)), mode="edge")
