@@ -15,8 +15,9 @@ import pytest
 from tests.conftest import fixture_file
 
 SPEAKERS = ["38833628", "38843402", "38852485", "38853932", "38864552"]
-MEAN_NORMALISED_FLOOR = 0.3
-"""What this engine reaches with margin on this data (measured 0.40); the issue's target 0.5 is not met."""
+MEAN_NORMALISED_FLOOR = 0.47
+"""Measured 0.54 (issue target 0.5); run-to-run noise moves the mean by about ±0.02. The previous
+engine (single-frame kNN, voice chosen on one probe) reached 0.45, which this floor fails."""
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_cloned_voice_moves_toward_every_speaker_on_average(table):
     assert all(n is not None for n in normalised)
     assert np.mean(normalised) >= MEAN_NORMALISED_FLOOR, normalised
     assert min(normalised) >= -0.1, "the profile's measured choice must never make a voice clearly worse than stock"
-    assert np.mean([r["similarity"] for r in table]) > np.mean([r["stock_similarity"] for r in table]) + 0.03
+    assert np.mean([r["similarity"] for r in table]) > np.mean([r["stock_similarity"] for r in table]) + 0.08
 
 
 @pytest.mark.quality
@@ -48,11 +49,11 @@ def test_cloned_speech_keeps_the_words_and_the_timing(table):
     """DTW against OpenJTalk renderings of the right and of a wrong text (measure.intelligibility).
 
     The measure is weak (stock Kokoro itself reaches only 1.12; some stock voices about 1.01),
-    so the bar is: never closer to the wrong text, and on average still clearly closer to the
-    right one. docs/clone.md lists the per-speaker margins.
+    so the bar is: never closer to the wrong text (measured min 1.030), and on average still
+    clearly closer to the right one (measured mean 1.051). docs/clone.md lists the per-speaker margins.
     """
     margins = [row["cloned_intelligibility"]["margin"] for row in table]
-    assert min(margins) >= 0.99, margins
+    assert min(margins) >= 1.0, margins
     assert np.mean(margins) >= 1.03, margins
     for row in table:
         assert row["cloned_intelligibility"]["dtw_right"] < row["stock_intelligibility"]["dtw_right"] * 1.3, row
