@@ -335,14 +335,9 @@ _PROCESS: dict[str, Any] = {}
 def _process_cache(settings: BatchSettings):
     if not settings.use_cache:
         return None
-    from vmsg.cache import default_cache_dir
+    from vmsg.cache import process_cache
 
-    key = f"cache:{settings.cache_url or os.environ.get('VMSG_CACHE_URL')}:{default_cache_dir()}"
-    if key not in _PROCESS:
-        from vmsg.cache import open_cache
-
-        _PROCESS[key] = open_cache(settings.cache_url)
-    return _PROCESS[key]
+    return process_cache(settings.cache_url)
 
 
 def _ledger(settings: BatchSettings):

@@ -297,6 +297,17 @@ def _safe_url(url: str) -> str:
     return url
 
 
+_OPENED: dict[str, CacheBackend] = {}
+
+
+def process_cache(url: str | None = None) -> CacheBackend:
+    """`open_cache(url)` once per process (per URL and local folder): batch and Celery workers reuse it across jobs."""
+    key = f"{url or os.environ.get('VMSG_CACHE_URL')}:{default_cache_dir()}"
+    if key not in _OPENED:
+        _OPENED[key] = open_cache(url)
+    return _OPENED[key]
+
+
 def open_cache(url: str | None = None, *, local_dir: Path | str | None = None) -> CacheBackend:
     """The cache for `url`: None or a folder → local; `redis://…`, `s3://…` → shared, behind a local copy."""
     url = url or os.environ.get("VMSG_CACHE_URL")

@@ -264,7 +264,8 @@ def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged
     try:
         cutout = step("segment", recipe.segment, lambda: segment(image, recipe.segment, source=f"image {recipe.image}"),
                       lambda c: (c.meta.get("engine"), c.meta.get("engine_version")))
-        prepare_render(cutout.composite, recipe.render, subject=_subject_of(cutout))  # returns at once
+        subject = _subject_of(cutout)
+        prepare_render(cutout.composite, recipe.render, subject=subject)  # returns at once
         speech = pending_speech.result()
     finally:
         for event in held:
@@ -281,8 +282,7 @@ def _render_stages(recipe: Recipe, report: RunReport, stages: StageCache, staged
     speech = step("enhance", recipe.enhance, lambda: enhance(speech, recipe.enhance), lambda s: ("enhance", None))
     soundtrack = step("mix", recipe.mix, lambda: mix(speech, recipe.mix), lambda s: (recipe.mix.engine, None))
     facts = step("render", recipe.render,
-                 lambda: render(cutout.composite, soundtrack, staged, recipe.render, atomic=False,
-                                subject=_subject_of(cutout)),
+                 lambda: render(cutout.composite, soundtrack, staged, recipe.render, atomic=False, subject=subject),
                  lambda f: (f["engine"], f["engine_version"]), lambda f: f.get("attempts"))
 
     report.stages.sort(key=lambda r: STAGE_ORDER.index(r.stage) if r.stage in STAGE_ORDER else len(STAGE_ORDER))

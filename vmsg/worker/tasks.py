@@ -65,9 +65,6 @@ def _safe(fn, *args, **kwargs) -> None:
         logger.warning("job bookkeeping failed", exc_info=True)
 
 
-_CACHES: dict[str, Any] = {}
-
-
 def cache_url_of(options) -> str | None:
     """The worker's shared cache: --cache, else $VMSG_CACHE_URL; None means no cache.
 
@@ -82,11 +79,9 @@ def worker_cache(options):
     url = cache_url_of(options)
     if url is None:
         return None
-    if url not in _CACHES:
-        from vmsg.cache import open_cache
+    from vmsg.cache import process_cache
 
-        _CACHES[url] = open_cache(url)
-    return _CACHES[url]
+    return process_cache(url)
 
 
 def run_job(task, payload: dict[str, Any], options) -> dict[str, Any]:
