@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 JOB_EVENTS = ("queued", "started", "stage", "retry", "done", "failed")
-_LEDGERS: dict[tuple[int, str | None], Any] = {}
+_LEDGERS: dict[tuple[int, int, str | None], Any] = {}
 
 
 def _ledger():
-    """One connection per process (Celery's pool processes are forked: a connection must not cross a fork)."""
+    """One connection per process and thread: a connection must cross neither a fork (Celery's pool
+    processes) nor a thread (SQLite refuses; the worker records hard time-outs in a thread of its own)."""
     from vmsg.ledger import open_ledger
 
-    key = (os.getpid(), os.environ.get("VMSG_LEDGER_URL"))
+    key = (os.getpid(), threading.get_ident(), os.environ.get("VMSG_LEDGER_URL"))
     if key not in _LEDGERS:
         _LEDGERS[key] = open_ledger()
     return _LEDGERS[key]

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vmsg.worker import TASK_NAME
@@ -218,6 +219,15 @@ def _flush() -> None:
         SINK.flush()
 
 
+_TIMEOUT_RECORDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vmsg-timeout-record")
+"""Records hard-time-limit failures off the worker's event loop.
+
+Celery calls on_failure *before* it kills the timed-out process, which may be frozen holding the
+SQLite ledger's write lock: recorded inline, the whole worker would wait out the lock's timeout and
+the failure would be lost. In this thread the write simply goes through once the process is gone.
+"""
+
+
 def register_tasks(app, options) -> None:
     """Attach the render task to `app` with the retry settings of `options` (a WorkerOptions)."""
 
@@ -229,7 +239,8 @@ def register_tasks(app, options) -> None:
 
         if isinstance(exc, TimeLimitExceeded):
             error = f"job {task_id} killed: over the hard time limit of {options.time_limit:g} s"
-            _finish_failed(task_id, self.backend.client, job_metrics(), RuntimeError(error), "timeout", None, ended=False)
+            _TIMEOUT_RECORDER.submit(_finish_failed, task_id, self.backend.client, job_metrics(), RuntimeError(error),
+                                     "timeout", None, ended=False)
 
     @app.task(bind=True, name=TASK_NAME, max_retries=options.max_retries, acks_late=True, reject_on_worker_lost=True,
               on_failure=on_failure)
