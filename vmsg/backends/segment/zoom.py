@@ -4,6 +4,10 @@ Portrait models see the photo at a fixed small size (256² for the selfie model)
 fills a third of the frame is matted from a few dozen pixels, and sofas or lamps nearby are taken
 for them. A crop centred on the person's face, about eight face-heights wide, gives the model
 the framing it was trained on. On the quality set this lifts mean IoU from about 0.77 to 0.94.
+
+The model's answer swings with the framing (one crop eight face heights wide scores 0.94 on the
+quality set, seven or nine wide 0.93 and 0.91, with single cases moving by ±0.1), so the
+coarse matte is the mean of the mattes at three crop widths (6, 8 and 10 face heights): 0.950.
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ import numpy as np
 from vmsg.types import PersonBox
 
 FACES_WIDE = 8.0
+SCALES = (6.0, 8.0, 10.0)
+"""Crop widths (face heights) whose mattes are averaged; (8.0,) is the single-crop matte."""
 HEADROOM = 1.5  # face heights above the face's top edge
 
 
-def crop_square(person: PersonBox) -> tuple[int, int, int]:
+def crop_square(person: PersonBox, faces_wide: float = FACES_WIDE) -> tuple[int, int, int]:
     """(x0, y0, side) of the crop for one person, possibly reaching beyond the photo."""
     if person.face:
         fx0, fy0, fx1, fy1 = person.face
         fh = max(1, fy1 - fy0)
-        side = int(FACES_WIDE * fh)
+        side = int(faces_wide * fh)
         return int((fx0 + fx1) / 2 - side / 2), int(fy0 - HEADROOM * fh), side
     bw, bh = person.x1 - person.x0, person.y1 - person.y0
     side = int(1.15 * max(bw, bh))
@@ -38,7 +44,30 @@ def face_covered(alpha: np.ndarray, face: tuple[int, int, int, int], offset: tup
     return region.size > 0 and float(region.mean()) >= FACE_COVER
 
 
-def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox]) -> np.ndarray:
+def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
+                 scales: tuple[float, ...] = SCALES) -> np.ndarray:
+    """Mean over crop widths (`scales`, in face heights) of the single-width zoomed matte.
+
+    Each width gives a whole-frame estimate (max over people of their crop's matte, legs from
+    the whole-frame matte); averaging them cancels much of the model's sensitivity to framing.
+    The whole-frame matte is computed once and shared.
+    """
+    whole: list[np.ndarray] = []
+
+    def whole_frame() -> np.ndarray:
+        if not whole:
+            whole.append(engine.matte(image=image).astype(np.float32, copy=False))
+        return whole[0]
+
+    alpha = _zoomed_once(engine, image, people, scales[0], whole_frame)
+    for faces_wide in scales[1:]:
+        alpha += _zoomed_once(engine, image, people, faces_wide, whole_frame)
+    if len(scales) > 1:
+        alpha /= len(scales)
+    return alpha
+
+
+def _zoomed_once(engine, image: np.ndarray, people: list[PersonBox], faces_wide: float, whole_frame) -> np.ndarray:
     """Max over people of the engine's matte of their crop, placed back in the frame.
 
     A standing person is taller than their crop: below each crop, within its columns, the
@@ -51,7 +80,7 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox]) -> np.ndarr
     alpha = np.zeros((h, w), np.float32)
     below = np.zeros((h, w), bool)
     for person in people:
-        x0, y0, side = crop_square(person)
+        x0, y0, side = crop_square(person, faces_wide)
         if side < 16:
             continue
         cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
@@ -67,6 +96,5 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox]) -> np.ndarr
         if cy1 < h:
             below[cy1:, cx0:cx1] = True
     if below.any():
-        whole = engine.matte(image=image)
-        np.maximum(alpha, whole.astype(np.float32, copy=False), out=alpha, where=below)
+        np.maximum(alpha, whole_frame(), out=alpha, where=below)
     return alpha
