@@ -69,6 +69,13 @@ def test_three_widths_are_the_mean_of_one_width_each(scene):
     image, person = scene
     model = BlobModel()
     mean = zoomed_matte(model, image, [person], (6.0, 8.0, 10.0))
+    # The widest crop reaches the bottom edge, so the narrower ones take the legs from it: three
+    # model runs on shrunk crops, no whole-frame run.
+    assert len(model.sizes) == 3 and max(model.sizes) == (512, 512)
     singles = [zoomed_matte(model, image, [person], (w,)) for w in (6.0, 8.0, 10.0)]
-    np.testing.assert_allclose(mean, np.mean(singles, axis=0), atol=1e-5)
-    assert mean[560, 430] > 0.9 and mean[700, 950] < 0.1  # the body is in, the background out
+    x0, y0, side = crop_square(person, 6.0)
+    inside = (slice(max(0, y0), y0 + side), slice(max(0, x0), x0 + side))  # covered by all three crops
+    np.testing.assert_allclose(mean[inside], np.mean(singles, axis=0)[inside], atol=1e-5)
+    assert y0 + side < 700
+    assert mean[560, 430] > 0.9 and mean[700, 430] > 0.9  # the body, and the legs below the narrow crop
+    assert mean[700, 950] < 0.1  # the background

@@ -54,14 +54,18 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
     """Mean over crop widths (`scales` in face heights; default the engine's `zoom_scales`, else
     one width of FACES_WIDE) of the single-width zoomed matte.
 
-    Each width gives a whole-frame estimate (max over people of their crop's matte, legs from
-    the whole-frame matte); averaging them cancels much of the model's sensitivity to framing.
+    Each width gives a whole-frame estimate (max over people of their crop's matte); averaging
+    them cancels much of the model's sensitivity to framing. Below a crop (the legs of a standing
+    person) the widest crop's estimate fills in, so the whole-frame matte is run only when the
+    widest crop, too, ends above the bottom edge.
     """
     scales = scales or tuple(getattr(engine, "zoom_scales", (FACES_WIDE,)))
     photo = _Photo(engine, image)
-    alpha = _zoomed_once(photo, people, scales[0])
+    scales = tuple(sorted(scales, reverse=True))
+    widest = _zoomed_once(photo, people, scales[0])
+    alpha = widest.copy() if len(scales) > 1 else widest
     for faces_wide in scales[1:]:
-        alpha += _zoomed_once(photo, people, faces_wide)
+        alpha += _zoomed_once(photo, people, faces_wide, legs=widest)
     if len(scales) > 1:
         alpha /= len(scales)
     return alpha
@@ -123,12 +127,11 @@ class _Photo:
         return matte[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
 
 
-def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float) -> np.ndarray:
+def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float, legs: np.ndarray | None = None) -> np.ndarray:
     """Max over people of the engine's matte of their crop, placed back in the frame.
 
-    A standing person is taller than their crop: below each crop, within its columns, the
-    whole-frame matte supplies the legs (one more inference, only when a crop ends above the
-    bottom edge). Elsewhere the alpha is 0.
+    A standing person is taller than their crop: below each crop, within its columns, `legs`
+    (default: the whole-frame matte, one more inference) supplies the rest. Elsewhere the alpha is 0.
     """
     h, w = photo.image.shape[:2]
     alpha = np.zeros((h, w), np.float32)
@@ -147,5 +150,5 @@ def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float) -> n
         if cy1 < h:
             below[cy1:, cx0:cx1] = True
     if below.any():
-        np.maximum(alpha, photo.whole(), out=alpha, where=below)
+        np.maximum(alpha, photo.whole() if legs is None else legs, out=alpha, where=below)
     return alpha
