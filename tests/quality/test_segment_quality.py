@@ -47,8 +47,8 @@ def scores():
     rows = []
     for case in CASES:
         photo, truth = _case(*case)
-        raw = segment(photo, SegmentOptions(refine=False, select="all")).alpha
-        refined = segment(photo, SegmentOptions(select="all")).alpha
+        raw = segment(photo, SegmentOptions(refine=False, select="all", quality="best")).alpha
+        refined = segment(photo, SegmentOptions(select="all", quality="best")).alpha
         fast = segment(photo, SegmentOptions(select="all", quality="fast")).alpha
         band = edge_band(truth >= 0.5, band_radius(truth.shape, 0.012))
         rows.append({"case": "/".join(map(str, case)), "iou": iou(refined, truth), "sad": sad(refined, truth),
