@@ -5,16 +5,16 @@ fills a third of the frame is matted from a few dozen pixels, and sofas or lamps
 for them. A crop centred on the person's face, about eight face-heights wide, gives the model
 the framing it was trained on. On the quality set this lifts mean IoU from about 0.77 to 0.94.
 
-The model's answer swings with the framing (one crop eight face heights wide scores 0.94 on the
-quality set, seven or nine wide 0.93 and 0.91, with single cases moving by ±0.1), so the
-coarse matte is the mean of the mattes at three crop widths (6, 8 and 10 face heights): 0.950.
-Engines opt in by naming their widths (`zoom_scales`); the others keep the single crop.
+The model's answer swings with the framing (one crop eight face heights wide scores 0.939 on the
+quality set, seven or nine wide 0.931 and 0.911, single cases move by up to 0.1), so an engine
+may name several widths (`zoom_scales`; MediaPipe: 6, 8 and 10) whose mattes are averaged:
+0.949 (docs/segment.md). Engines that name none keep the single crop.
 
 An engine with a small fixed input may set `crop_side`: a larger crop is then cut from a halved
-copy of the photo (the smallest one still at least that size, so nothing aliases) and scaled to it,
-and the matte is scaled back. A crop ten face heights wide is often larger than the photo;
-padding and matting it at full size cost several times the model's own run. MediaPipe gets
-512² crops (twice its 256² input: at 256² the warp's aliasing moved one case by −0.013 IoU).
+copy of the photo (the smallest one still at least that size, so nothing aliases) and scaled to
+it, and the matte is scaled back. A crop ten face heights wide is often larger than the photo;
+padding and matting it at full size cost several times the model's own run. MediaPipe gets 512²
+crops (twice its 256² input: at 256² or 384² single cases moved by up to 0.035 IoU).
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ class _Photo:
         return matte[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
 
 
-def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float, legs: np.ndarray | None = None) -> np.ndarray:
+def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float,
+                 legs: np.ndarray | None = None) -> np.ndarray:
     """Max over people of the engine's matte of their crop, placed back in the frame.
 
     A standing person is taller than their crop: below each crop, within its columns, `legs`
