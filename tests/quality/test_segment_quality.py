@@ -47,25 +47,37 @@ def scores():
     rows = []
     for case in CASES:
         photo, truth = _case(*case)
-        raw = segment(photo, SegmentOptions(refine=False, select="all")).alpha
-        refined = segment(photo, SegmentOptions(select="all")).alpha
+        raw = segment(photo, SegmentOptions(refine=False, select="all", quality="best")).alpha
+        refined = segment(photo, SegmentOptions(select="all", quality="best")).alpha
+        fast = segment(photo, SegmentOptions(select="all", quality="fast")).alpha
         band = edge_band(truth >= 0.5, band_radius(truth.shape, 0.012))
         rows.append({"case": "/".join(map(str, case)), "iou": iou(refined, truth), "sad": sad(refined, truth),
-                     "mse": mse(refined, truth), "iou_raw": iou(raw, truth),
+                     "mse": mse(refined, truth), "iou_raw": iou(raw, truth), "iou_fast": iou(fast, truth),
                      "band_sad_raw": sad(raw, truth, band), "band_sad": sad(refined, truth, band)})
-    print("\ncase                                   IoU    SAD(k)  MSE     IoU raw  band SAD raw→refined")
+    print("\ncase                                   IoU    SAD(k)  MSE     IoU raw  IoU fast  band SAD raw→refined")
     for r in rows:
-        print(f"{r['case']:<38} {r['iou']:.3f}  {r['sad']:6.1f}  {r['mse']:.4f}  {r['iou_raw']:.3f}    "
+        print(f"{r['case']:<38} {r['iou']:.3f}  {r['sad']:6.1f}  {r['mse']:.4f}  {r['iou_raw']:.3f}    {r['iou_fast']:.3f}     "
               f"{r['band_sad_raw']:.1f} → {r['band_sad']:.1f}")
-    print(f"mean IoU {np.mean([r['iou'] for r in rows]):.3f} (raw {np.mean([r['iou_raw'] for r in rows]):.3f}), "
+    print(f"mean IoU {np.mean([r['iou'] for r in rows]):.3f} (raw {np.mean([r['iou_raw'] for r in rows]):.3f}, "
+          f"fast {np.mean([r['iou_fast'] for r in rows]):.3f}), "
           f"mean SAD {np.mean([r['sad'] for r in rows]):.1f}k, mean MSE {np.mean([r['mse'] for r in rows]):.4f}")
     return rows
 
 
 def test_mean_iou_of_the_default_engine(scores):
-    # The target is 0.95; the bundled selfie model reaches 0.94 here (see docs/segment.md).
-    assert np.mean([r["iou"] for r in scores]) >= 0.92
-    assert min(r["iou"] for r in scores) >= 0.85
+    # The target is 0.95; the bundled selfie model, three crop widths averaged, measured
+    # 0.949 here (worst case 0.890; see docs/segment.md).
+    assert np.mean([r["iou"] for r in scores]) >= 0.945
+    assert min(r["iou"] for r in scores) >= 0.88
+
+
+def test_three_crop_widths_beat_one_without_losing_a_case(scores):
+    # quality=best (default) against quality=fast (one crop per person): measured 0.949 vs 0.938,
+    # no case lower by more than 0.003.
+    best, fast = np.array([r["iou"] for r in scores]), np.array([r["iou_fast"] for r in scores])
+    assert best.mean() >= fast.mean() + 0.008
+    assert (best >= fast - 0.01).all(), list(zip(best.round(3), fast.round(3)))
+    assert fast.mean() >= 0.93
 
 
 def test_refinement_lowers_sad_in_the_edge_band(scores):

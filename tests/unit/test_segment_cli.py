@@ -150,3 +150,13 @@ def test_usage_errors(tmp_path, astronaut_png):
     assert run(astronaut_png, "-o", tmp_path / "x.png", "--select", "sideways")[0] == 2
     code, message = run(astronaut_png, "-o", tmp_path / "x.png", "--background", "no_such_place")
     assert code == 2 and "not a colour" in message and not (tmp_path / "x.png").exists()
+
+
+def test_quality_fast_and_best_cut_out_the_same_person(tmp_path, astronaut_png):
+    for quality in ("fast", "best"):
+        code, message = run(astronaut_png, "--alpha", tmp_path / f"{quality}.png", "--quality", quality, "-q")
+        assert code == 0, message
+    fast, best = (np.asarray(Image.open(tmp_path / f"{q}.png")) >= 128 for q in ("fast", "best"))
+    assert (fast & best).sum() / (fast | best).sum() > 0.9
+    code, message = run(astronaut_png, "-o", tmp_path / "x.png", "--quality", "perfect")
+    assert code == 2 and "quality" in message and not (tmp_path / "x.png").exists()

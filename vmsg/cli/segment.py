@@ -30,6 +30,7 @@ def segment_command(
     place: Annotated[Optional[str], _Opt(help="x,y fractions where the subject's bottom centre goes, e.g. 0.5,1")] = None,
     zoom: Annotated[Optional[bool], _Opt("--zoom/--no-zoom", help="segment each person in a crop around them")] = None,
     refine: Annotated[Optional[bool], _Opt("--refine/--no-refine", help="soft edge refinement")] = None,
+    quality: Annotated[Optional[str], _Opt(help="best (three crops per person, averaged) or fast (one crop)")] = None,
     foreground: Annotated[Optional[str], _Opt(help="foreground colour estimation: blur_fusion, ml or none")] = None,
     engine: Annotated[Optional[str], _Opt(help="segmentation engine: mediapipe, birefnet, u2net, u2netp, modnet, sinet")] = None,
     model: Annotated[Optional[Path], _Opt(help="ONNX weights for the engine (default: `vmsg models pull` location)")] = None,
@@ -56,7 +57,7 @@ def segment_command(
         raise UsageError("give at least one photo, folder or glob")
     select = implied_select(select, index, point)
     fields = {"background": background, "natural": natural, "select": select, "index": index, "point": point, "crop": crop,
-              "margin": margin, "scale": scale, "place": place, "zoom": zoom, "refine": refine, "foreground": foreground, "engine": engine,
+              "margin": margin, "scale": scale, "place": place, "zoom": zoom, "refine": refine, "quality": quality, "foreground": foreground, "engine": engine,
               "model": str(model) if model else None, "detector": detector,
               "detector_model": str(detector_model) if detector_model else None, "allow_empty": allow_empty, "device": device}
     from vmsg.stages.segment import SegmentOptions
