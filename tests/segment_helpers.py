@@ -65,3 +65,25 @@ def sad(pred: np.ndarray, truth: np.ndarray, where: np.ndarray | None = None) ->
 
 def mse(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(((pred.astype(np.float64) - truth) ** 2).mean())
+
+
+def framed_case(people: list[tuple[str, float, float]], background: str, frame: int = 1024, fb: float = 1.0):
+    """The quality-test photo: `background` scaled to `frame` px on its long side, with each
+    (person, height share of the frame, centre-x) standing on the bottom edge (the fixture people are
+    cut at the waist); widths capped at 95 % of the frame so nobody is cut at the sides.
+
+    Returns the photo and the exact alpha of everyone together.
+    """
+    import cv2
+
+    bg = load_rgb(background)
+    s = frame / max(bg.shape[:2])
+    bg = cv2.resize(bg, (round(bg.shape[1] * s), round(bg.shape[0] * s)), interpolation=cv2.INTER_AREA)
+    placements = []
+    for person, height, fx in people:
+        rgba = load_rgba(person)
+        scale = min(height * bg.shape[0] / rgba.shape[0], 0.95 * bg.shape[1] / rgba.shape[1])
+        half = rgba.shape[1] * scale / 2 / bg.shape[1]
+        placements.append((rgba, scale, min(max(fx, half), 1 - half), fb))
+    photo, alphas = composite_people(bg, placements)
+    return photo, np.sum(alphas, axis=0, dtype=np.float32)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.segment_helpers import composite_people, iou, load_rgb, load_rgba, mse, sad
+from tests.segment_helpers import framed_case, iou, mse, sad
 from vmsg.backends.segment.refine import band_radius, edge_band
 from vmsg.stages.segment import SegmentOptions, segment
 
@@ -30,16 +30,7 @@ FRAME = 1024
 
 
 def _case(person, background, height, fx, fb):
-    import cv2
-
-    bg = load_rgb(background)
-    s = FRAME / max(bg.shape[:2])
-    bg = cv2.resize(bg, (round(bg.shape[1] * s), round(bg.shape[0] * s)), interpolation=cv2.INTER_AREA)
-    rgba = load_rgba(person)
-    scale = min(height * bg.shape[0] / rgba.shape[0], 0.95 * bg.shape[1] / rgba.shape[1])
-    fx = min(max(fx, rgba.shape[1] * scale / 2 / bg.shape[1]), 1 - rgba.shape[1] * scale / 2 / bg.shape[1])
-    photo, (alpha,) = composite_people(bg, [(rgba, scale, fx, fb)])
-    return photo, alpha
+    return framed_case([(person, height, fx)], background, FRAME, fb)
 
 
 @pytest.fixture(scope="module")
