@@ -19,6 +19,7 @@ class MediapipeSegmenter:
     name: ClassVar[str] = "mediapipe"
     crop_side: ClassVar[int] = 512  # crops larger than this are shrunk first (zoom.py); model input is 256²
     zoom_scales: ClassVar[tuple[float, ...]] = (6.0, 8.0, 10.0)  # crop widths averaged (zoom.py)
+    zoom_above: ClassVar[bool] = True  # one more crop above a person whose matte reaches their crops' top (zoom.py)
 
     def __init__(self, *, device: str = "auto", model: str = "general", model_path: str | None = None) -> None:
         require_cpu_only(device, self.name)

@@ -68,7 +68,42 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
         alpha += _zoomed_once(photo, people, faces_wide, legs=widest)
     if len(scales) > 1:
         alpha /= len(scales)
+    if getattr(engine, "zoom_above", False):
+        _fill_above(photo, people, alpha, scales)
     return alpha
+
+
+ABOVE_FACES_WIDE, ABOVE_HEADROOM = 8.0, 4.0
+"""The crop that looks above a person: 8 face heights wide, its top 4 face heights above the face's."""
+
+
+def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scales: tuple[float, ...]) -> None:
+    """Raised hands and arms reach above every crop (all widths share the top, HEADROOM above the face),
+    where the alpha would stay 0. For each person whose matte reaches the top edge of their crop, one
+    more crop placed higher fills the rows above it that no crop covers (in place)."""
+    h, w = alpha.shape
+    covered = np.zeros((h, w), bool)
+    for person in people:
+        for faces_wide in scales:
+            x0, y0, side = crop_square(person, faces_wide)
+            covered[max(0, y0) : max(0, y0 + side), max(0, x0) : max(0, x0 + side)] = True
+    for person in people:
+        if not person.face:
+            continue
+        x0, top, side = crop_square(person, max(scales))
+        cx0, cx1 = max(0, x0), min(w, x0 + side)
+        if top <= 0 or cx1 <= cx0 or not (alpha[top, cx0:cx1] >= 0.5).any():
+            continue  # the crop starts at the photo's top, or nothing in it reaches its top edge
+        fx0, fy0, fx1, fy1 = person.face
+        fh = max(1, fy1 - fy0)
+        uside = int(ABOVE_FACES_WIDE * fh)
+        ux0, uy0 = int((fx0 + fx1) / 2 - uside / 2), int(fy0 - ABOVE_HEADROOM * fh)
+        ucx0, ucy0, ucx1, ucy1 = max(0, ux0), max(0, uy0), min(w, ux0 + uside), min(h, uy0 + uside)
+        if uside < 16 or ucx1 <= ucx0 or top <= ucy0:
+            continue
+        part = photo.crop_matte(ux0, uy0, uside)[: top - ucy0]
+        region = alpha[ucy0:top, ucx0:ucx1]
+        np.maximum(region, part, out=region, where=~covered[ucy0:top, ucx0:ucx1])
 
 
 class _Photo:
