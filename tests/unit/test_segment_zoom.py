@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vmsg.backends.segment.zoom import _Photo, crop_square, zoomed_matte
+from vmsg.backends.segment.zoom import _Photo, crop_square, width_weights, zoomed_matte
 from vmsg.types import PersonBox
 
 
@@ -65,7 +65,7 @@ def test_shrunk_crop_lands_where_the_full_size_crop_does(scene):
     assert abs(int(np.argmax(a[row])) - int(np.argmax(b[row]))) <= 1
 
 
-def test_three_widths_are_the_mean_of_one_width_each(scene):
+def test_three_widths_are_the_weighted_mean_of_one_width_each(scene):
     image, person = scene
     model = BlobModel()
     mean = zoomed_matte(model, image, [person], (6.0, 8.0, 10.0))
@@ -75,7 +75,48 @@ def test_three_widths_are_the_mean_of_one_width_each(scene):
     singles = [zoomed_matte(model, image, [person], (w,)) for w in (6.0, 8.0, 10.0)]
     x0, y0, side = crop_square(person, 6.0)
     inside = (slice(max(0, y0), y0 + side), slice(max(0, x0), x0 + side))  # covered by all three crops
-    np.testing.assert_allclose(mean[inside], np.mean(singles, axis=0)[inside], atol=1e-5)
+    weights = width_weights((10.0, 8.0, 6.0))
+    assert abs(weights.sum() - 1) < 1e-6 and weights[0] < weights[1] < weights[2]  # narrower crops count more
+    expected = np.tensordot(weights, np.stack(singles[::-1]), axes=1)
+    np.testing.assert_allclose(mean[inside], expected[inside], atol=1e-5)
     assert y0 + side < 700
     assert mean[560, 430] > 0.9 and mean[700, 430] > 0.9  # the body, and the legs below the narrow crop
     assert mean[700, 950] < 0.1  # the background
+
+
+class AboveBlobModel(BlobModel):
+    zoom_above = True
+
+
+def _raised_arm(arm: bool) -> tuple[np.ndarray, PersonBox]:
+    """A 1024² photo, a red person whose face is low enough that their crops start at y=300; with `arm`,
+    an arm raised from the shoulder to y=120, far above that."""
+    import cv2
+
+    image = np.zeros((1024, 1024, 3), np.uint8)
+    image[..., 1] = 90
+    cv2.circle(image, (500, 500), 50, (255, 90, 0), -1)
+    cv2.ellipse(image, (500, 850), (150, 280), 0, 0, 360, (255, 90, 0), -1)
+    if arm:
+        cv2.rectangle(image, (600, 120), (640, 640), (255, 90, 0), -1)
+    return cv2.GaussianBlur(image, (0, 0), 2), PersonBox(350, 120, 650, 1024, score=0.9, face=(450, 450, 550, 550))
+
+
+def test_a_raised_arm_above_every_crop_is_filled_from_a_higher_crop():
+    image, person = _raised_arm(arm=True)
+    assert crop_square(person, 10.0)[1] == 300  # every width's crop starts 1.5 face heights above the face
+    plain = zoomed_matte(BlobModel(), image, [person])
+    model = AboveBlobModel()
+    above = zoomed_matte(model, image, [person])
+    assert plain[200, 620] == 0.0 and above[200, 620] > 0.9  # the raised forearm
+    assert above[200, 300] < 0.1 and above[200, 900] < 0.1  # the background beside it stays out
+    np.testing.assert_array_equal(above[300:], plain[300:])  # inside the crops nothing changes
+    assert len(model.sizes) == 2  # (one width: the crop, then the one above it)
+
+
+def test_no_extra_crop_when_nothing_reaches_the_top_of_the_crops():
+    image, person = _raised_arm(arm=False)
+    model = AboveBlobModel()
+    above = zoomed_matte(model, image, [person])
+    np.testing.assert_array_equal(above, zoomed_matte(BlobModel(), image, [person]))
+    assert len(model.sizes) == 1
