@@ -59,5 +59,7 @@ def holdout_scores():
 
 def test_held_out_mean_iou(holdout_scores):
     assert len(holdout_scores) >= 16
-    assert np.mean([r["iou"] for r in holdout_scores]) >= 0.90
+    # measured 0.934 (0.931 before the crop widths were weighted and the fill above the crops was
+    # added), worst 0.720 (example02 in front of the trees: leaves beside her taken for her)
+    assert np.mean([r["iou"] for r in holdout_scores]) >= 0.93
     assert min(r["iou"] for r in holdout_scores) >= 0.70

@@ -49,24 +49,25 @@ def scores():
     for r in rows:
         print(f"{r['case']:<38} {r['iou']:.3f}  {r['sad']:6.1f}  {r['mse']:.4f}  {r['iou_raw']:.3f}    {r['iou_fast']:.3f}     "
               f"{r['band_sad_raw']:.1f} → {r['band_sad']:.1f}")
-    print(f"mean IoU {np.mean([r['iou'] for r in rows]):.3f} (raw {np.mean([r['iou_raw'] for r in rows]):.3f}, "
+    print(f"mean IoU {np.mean([r['iou'] for r in rows]):.4f} (raw {np.mean([r['iou_raw'] for r in rows]):.3f}, "
           f"fast {np.mean([r['iou_fast'] for r in rows]):.3f}), "
           f"mean SAD {np.mean([r['sad'] for r in rows]):.1f}k, mean MSE {np.mean([r['mse'] for r in rows]):.4f}")
     return rows
 
 
 def test_mean_iou_of_the_default_engine(scores):
-    # The target is 0.95; the bundled selfie model, three crop widths averaged, measured
-    # 0.949 here (worst case 0.890; see docs/segment.md).
-    assert np.mean([r["iou"] for r in scores]) >= 0.945
+    # The target is 0.95; the bundled selfie model, three crop widths weighted by
+    # 1/sqrt(width) and the fill above the crops, measured 0.9508 here (worst case 0.891; see
+    # docs/segment.md; the held-out set is test_segment_holdout.py).
+    assert np.mean([r["iou"] for r in scores]) >= 0.95
     assert min(r["iou"] for r in scores) >= 0.88
 
 
 def test_three_crop_widths_beat_one_without_losing_a_case(scores):
-    # quality=best (default) against quality=fast (one crop per person): measured 0.949 vs 0.938,
-    # no case lower by more than 0.003.
+    # quality=best (default) against quality=fast (one crop per person): measured 0.951 vs 0.939,
+    # no case lower by more than 0.005.
     best, fast = np.array([r["iou"] for r in scores]), np.array([r["iou_fast"] for r in scores])
-    assert best.mean() >= fast.mean() + 0.008
+    assert best.mean() >= fast.mean() + 0.01
     assert (best >= fast - 0.01).all(), list(zip(best.round(3), fast.round(3)))
     assert fast.mean() >= 0.93
 

@@ -91,31 +91,34 @@ def width_weights(scales: tuple[float, ...]) -> np.ndarray:
 
 def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scales: tuple[float, ...]) -> None:
     """Raised hands and arms reach above every crop (all widths share the top, HEADROOM above the face),
-    where the alpha would stay 0. For each person whose matte reaches the top edge of their crop, one
-    more crop placed higher fills the rows above it that no crop covers (in place)."""
+    where the alpha would stay 0. For each person whose matte reaches the top edge of their crops within
+    the columns of a crop placed higher, that crop fills the rows above that no crop covers (in place).
+    Columns one such crop has filled do not call for another (a group's raised fists: one run, not five).
+    """
     h, w = alpha.shape
     covered = np.zeros((h, w), bool)
     for person in people:
         for faces_wide in scales:
             x0, y0, side = crop_square(person, faces_wide)
             covered[max(0, y0) : max(0, y0 + side), max(0, x0) : max(0, x0 + side)] = True
+    done = np.zeros(w, bool)
     for person in people:
         if not person.face:
             continue
-        x0, top, side = crop_square(person, max(scales))
-        cx0, cx1 = max(0, x0), min(w, x0 + side)
-        if top <= 0 or cx1 <= cx0 or not (alpha[top, cx0:cx1] >= 0.5).any():
-            continue  # the crop starts at the photo's top, or nothing in it reaches its top edge
+        top = crop_square(person, max(scales))[1]
         fx0, fy0, fx1, fy1 = person.face
         fh = max(1, fy1 - fy0)
         uside = int(ABOVE_FACES_WIDE * fh)
         ux0, uy0 = int((fx0 + fx1) / 2 - uside / 2), int(fy0 - ABOVE_HEADROOM * fh)
-        ucx0, ucy0, ucx1, ucy1 = max(0, ux0), max(0, uy0), min(w, ux0 + uside), min(h, uy0 + uside)
-        if uside < 16 or ucx1 <= ucx0 or top <= ucy0:
-            continue
+        ucx0, ucy0, ucx1 = max(0, ux0), max(0, uy0), min(w, ux0 + uside)
+        if top <= 0 or top <= ucy0 or ucx1 <= ucx0 or uside < 16:
+            continue  # the crops start at the photo's top: nothing above them
+        if not ((alpha[top, ucx0:ucx1] >= 0.5) & ~done[ucx0:ucx1]).any():
+            continue  # nothing new reaches the crops' top edge here
         part = photo.crop_matte(ux0, uy0, uside)[: top - ucy0]
         region = alpha[ucy0:top, ucx0:ucx1]
         np.maximum(region, part, out=region, where=~covered[ucy0:top, ucx0:ucx1])
+        done[ucx0:ucx1] = True
 
 
 class _Photo:
