@@ -53,8 +53,9 @@ def face_covered(alpha: np.ndarray, face: tuple[int, int, int, int], offset: tup
 
 def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
                  scales: tuple[float, ...] | None = None) -> np.ndarray:
-    """Weighted mean (width_weights) over crop widths (`scales` in face heights; default the engine's `zoom_scales`, else
-    one width of FACES_WIDE) of the single-width zoomed matte.
+    """Weighted mean (width_weights) over crop widths (`scales` in face heights; default the engine's
+    `zoom_scales`, else one width of FACES_WIDE) of the single-width zoomed matte, then the fill above
+    the crops where the engine asks for it (`zoom_above`).
 
     Each width gives a whole-frame estimate (max over people of their crop's matte); averaging
     them cancels much of the model's sensitivity to framing. Below a crop (the legs of a standing
