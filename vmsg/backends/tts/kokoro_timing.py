@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -37,16 +38,26 @@ def session_with_durations(model_path: str, options, providers: list[str]):
     """An onnxruntime session whose second output is the token durations, or None when the graph has no such tensor."""
     try:
         import onnx
-        import onnxruntime as ort
     except ImportError:
         return None
-    model = onnx.load(model_path)
-    produced = {out for node in model.graph.node for out in node.output}
-    if DURATION_OUTPUT not in produced:
+    from vmsg.onnx_cache import cached_session
+
+    def with_durations() -> bytes:
+        model = onnx.load(model_path)
+        produced = {out for node in model.graph.node for out in node.output}
+        if DURATION_OUTPUT not in produced:
+            raise LookupError(DURATION_OUTPUT)
+        model.graph.output.append(onnx.helper.make_tensor_value_info(DURATION_OUTPUT, onnx.TensorProto.FLOAT, None))
+        return model.SerializeToString()
+
+    try:
+        session = cached_session(Path(model_path), f"outputs+{DURATION_OUTPUT}", with_durations, options, providers)
+    except LookupError:
         log.warning("kokoro model has no %s tensor: timelines fall back to DTW alignment", DURATION_OUTPUT)
         return None
-    model.graph.output.append(onnx.helper.make_tensor_value_info(DURATION_OUTPUT, onnx.TensorProto.FLOAT, None))
-    return ort.InferenceSession(model.SerializeToString(), sess_options=options, providers=providers)
+    if DURATION_OUTPUT not in {o.name for o in session.get_outputs()}:
+        return None
+    return session
 
 
 def token_spans(durations: np.ndarray, rate: int, offset: float) -> np.ndarray:
