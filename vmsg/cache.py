@@ -152,12 +152,15 @@ class LocalCache:
             raise StorageError(f"cache folder {self.root}: not writable", hint="set VMSG_CACHE_DIR or use --no-cache")
 
     def _entries(self) -> list[tuple[Path, os.stat_result]]:
-        if not self.objects.is_dir():
-            return []
+        """Stage artifacts, and the optimised model graphs vmsg.onnx_cache keeps beside them."""
+        from vmsg.onnx_cache import SUBDIR
+
         out = []
-        for path in self.objects.glob("*/*.npz"):
-            with contextlib.suppress(FileNotFoundError):
-                out.append((path, path.stat()))
+        for folder, pattern in ((self.objects, "*/*.npz"), (self.root / SUBDIR, "*.onnx")):
+            for path in folder.glob(pattern) if folder.is_dir() else []:
+                with contextlib.suppress(FileNotFoundError):
+                    if not path.name.startswith("."):
+                        out.append((path, path.stat()))
         return out
 
     def stats(self) -> CacheStats:
@@ -178,7 +181,12 @@ class LocalCache:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 removed, freed, total = removed + 1, freed + st.st_size, total - st.st_size
-        for part in self.objects.glob("*/.*.part") if self.objects.is_dir() else []:
+        from vmsg.onnx_cache import SUBDIR
+
+        models = self.root / SUBDIR
+        parts = [*(self.objects.glob("*/.*.part") if self.objects.is_dir() else []),
+                 *(models.glob(".*.part.onnx") if models.is_dir() else [])]
+        for part in parts:
             with contextlib.suppress(OSError):
                 if now - part.stat().st_mtime > 3600:
                     part.unlink()

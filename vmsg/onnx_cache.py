@@ -4,8 +4,9 @@ Optimising a large graph (Kokoro: ~1 s of CPU) is paid again by every fresh `vms
 onnxruntime can save the optimised graph and load it later with optimisation off. The saved
 graph may hold CPU-specific kernels (NCHWc layouts), so it is used only with the CPU provider,
 keyed by onnxruntime's version, the CPU's instruction-set flags and the source model, and kept
-under `$VMSG_CACHE_DIR/onnx-optimized/` (delete the folder to clear it). A cache that cannot be
-written only costs the optimisation, never the run.
+under `$VMSG_CACHE_DIR/onnx-optimized/`, counted and pruned by `vmsg cache stats|prune` like the
+stage artifacts (least recently used first). A cache that cannot be written only costs the
+optimisation, never the run.
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ def cached_session(source: Path, variant: str, build: Callable[[], bytes], optio
         level = options.graph_optimization_level
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
-            return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+            session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+            with contextlib.suppress(OSError):
+                os.utime(path)  # last use, for `vmsg cache prune`
+            return session
         except Exception as exc:  # noqa: BLE001 - a damaged copy is rebuilt, never fatal
             log.warning("optimised model %s unusable (%s): optimising again", path, exc)
         finally:

@@ -88,3 +88,22 @@ def test_onnxruntime_warns_nothing_on_stderr_when_saving(tmp_path, model):
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Serializing optimized model" not in proc.stderr and proc.stderr.strip() == "", proc.stderr
+
+
+def test_cache_stats_and_prune_count_the_saved_graphs(tmp_path, model):
+    import os
+
+    from vmsg.cache import LocalCache
+    from vmsg.onnx_cache import SUBDIR, cached_session
+
+    cached_session(model, "plain", model.read_bytes, _options(), ["CPUExecutionProvider"], cache_dir=tmp_path)
+    [saved] = (tmp_path / SUBDIR).iterdir()
+    (tmp_path / SUBDIR / ".abc.1.part.onnx").write_bytes(b"half")  # a process killed while saving
+    stats = LocalCache(tmp_path).stats()
+    assert stats.entries == 1 and stats.bytes == saved.stat().st_size
+    os.utime(saved, (1, 1))
+    cached_session(model, "plain", model.read_bytes, _options(), ["CPUExecutionProvider"], cache_dir=tmp_path)
+    assert saved.stat().st_mtime > 1  # a hit renews it
+    assert LocalCache(tmp_path).prune(max_age_s=3600) == (0, 0)
+    assert LocalCache(tmp_path).prune(max_bytes=0) == (1, stats.bytes)
+    assert not saved.exists()
