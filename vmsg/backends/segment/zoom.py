@@ -29,13 +29,13 @@ FACES_WIDE = 8.0
 HEADROOM = 1.5  # face heights above the face's top edge
 
 
-def crop_square(person: PersonBox, faces_wide: float = FACES_WIDE) -> tuple[int, int, int]:
+def crop_square(person: PersonBox, faces_wide: float = FACES_WIDE, headroom: float = HEADROOM) -> tuple[int, int, int]:
     """(x0, y0, side) of the crop for one person, possibly reaching beyond the photo."""
     if person.face:
         fx0, fy0, fx1, fy1 = person.face
         fh = max(1, fy1 - fy0)
         side = int(faces_wide * fh)
-        return int((fx0 + fx1) / 2 - side / 2), int(fy0 - HEADROOM * fh), side
+        return int((fx0 + fx1) / 2 - side / 2), int(fy0 - headroom * fh), side
     bw, bh = person.x1 - person.x0, person.y1 - person.y0
     side = int(1.15 * max(bw, bh))
     return int((person.x0 + person.x1) / 2 - side / 2), int(person.y0 - 0.075 * bh), side
@@ -107,10 +107,7 @@ def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scale
         if not person.face:
             continue
         top = crop_square(person, max(scales))[1]
-        fx0, fy0, fx1, fy1 = person.face
-        fh = max(1, fy1 - fy0)
-        uside = int(ABOVE_FACES_WIDE * fh)
-        ux0, uy0 = int((fx0 + fx1) / 2 - uside / 2), int(fy0 - ABOVE_HEADROOM * fh)
+        ux0, uy0, uside = crop_square(person, ABOVE_FACES_WIDE, ABOVE_HEADROOM)
         ucx0, ucy0, ucx1 = max(0, ux0), max(0, uy0), min(w, ux0 + uside)
         if top <= 0 or top <= ucy0 or ucx1 <= ucx0 or uside < 16:
             continue  # the crops start at the photo's top: nothing above them
