@@ -65,6 +65,9 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
     scales = scales or tuple(getattr(engine, "zoom_scales", (FACES_WIDE,)))
     photo = _Photo(engine, image)
     scales = tuple(sorted(scales, reverse=True))
+    widest_crops = _crops(people, scales[0], image.shape[:2])
+    photo.prefetch([box for faces_wide in scales for _, box in _crops(people, faces_wide, image.shape[:2])],
+                   whole=any(y0 + side < image.shape[0] for _, (_, y0, side) in widest_crops))
     widest = _zoomed_once(photo, people, scales[0])
     if len(scales) == 1:
         alpha = widest
@@ -120,17 +123,42 @@ def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scale
 
 
 class _Photo:
-    """The photo with what its crops share, computed once: halved copies and the whole-frame matte."""
+    """The photo with what its crops share, computed once: halved copies, the whole-frame matte, and
+    the crops' mattes, which an engine with `mattes` (a batch) computes in one call (`prefetch`)."""
 
     def __init__(self, engine, image: np.ndarray) -> None:
         self.engine, self.image = engine, image
         self.levels = [image]
-        self._whole: np.ndarray | None = None
+        self._mattes: dict[tuple[int, int, int] | str, np.ndarray] = {}
+
+    def _run(self, images: list[np.ndarray], sizes: list[tuple[int, int]]) -> list[np.ndarray]:
+        """The engine's mattes of `images`, at `sizes`: one batch when the engine has `mattes`."""
+        import cv2
+
+        batch = getattr(self.engine, "mattes", None)
+        if batch is not None:
+            return batch(images, sizes)
+        out = []
+        for image, (h, w) in zip(images, sizes):
+            matte = self.engine.matte(image=image)
+            out.append(matte if matte.shape == (h, w) else cv2.resize(matte, (w, h), interpolation=cv2.INTER_LINEAR))
+        return out
+
+    def prefetch(self, boxes: list[tuple[int, int, int]], whole: bool = False) -> None:
+        """Matte the crops `boxes` (x0, y0, side), and the whole frame when `whole`, in one engine call."""
+        keys: list = [box for box in dict.fromkeys(boxes) if box not in self._mattes]
+        inputs = [self._crop_input(*box) for box in keys]
+        sizes = [(side, side) for _, _, side in keys]
+        if whole and "whole" not in self._mattes:
+            keys.append("whole")
+            inputs.append(self.image)
+            sizes.append(self.image.shape[:2])
+        for key, matte in zip(keys, self._run(inputs, sizes)):
+            self._mattes[key] = matte.astype(np.float32, copy=False)
 
     def whole(self) -> np.ndarray:
-        if self._whole is None:
-            self._whole = self.engine.matte(image=self.image).astype(np.float32, copy=False)
-        return self._whole
+        self.prefetch([], whole=True)
+        return self._mattes["whole"]
 
     def level(self, k: float) -> np.ndarray:
         """The smallest halved copy still at least `k` of the photo's size (bilinear from it does not alias)."""
@@ -145,34 +173,46 @@ class _Photo:
                 return level
         return self.image
 
-    def crop_matte(self, x0: int, y0: int, side: int) -> np.ndarray:
-        """The engine's matte of the square crop (x0, y0, side), for the part inside the photo only.
-
-        Outside the photo the crop repeats its edge. At `engine.crop_side` when the engine has
-        one and the crop is larger (see the module docstring), else at full size.
-        """
+    def _crop_input(self, x0: int, y0: int, side: int) -> np.ndarray:
+        """The square crop (x0, y0, side) as the engine sees it: outside the photo it repeats the edge;
+        at `engine.crop_side` when the engine has one and the crop is larger (module docstring)."""
         import cv2
 
-        image, engine = self.image, self.engine
-        h, w = image.shape[:2]
-        cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
-        work = getattr(engine, "crop_side", None)
+        image, h, w = self.image, *self.image.shape[:2]
+        work = getattr(self.engine, "crop_side", None)
         if not work or side <= work:
+            cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
             crop = cv2.copyMakeBorder(image[cy0:cy1, cx0:cx1], cy0 - y0, y0 + side - cy1, cx0 - x0, x0 + side - cx1,
                                       cv2.BORDER_REPLICATE)
-            return engine.matte(image=np.ascontiguousarray(crop))[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+            return np.ascontiguousarray(crop)
         source = self.level(work / side)
-        sx, sy = source.shape[1] / w, source.shape[0] / h
-        lx0, ly0, lside = round(x0 * sx), round(y0 * sy), max(1, round(side * sx))  # within a photo pixel
+        sx = source.shape[1] / w
+        lx0, ly0, lside = round(x0 * sx), round(y0 * source.shape[0] / h), max(1, round(side * sx))  # within a photo pixel
         lx1, ly1 = lx0 + lside, ly0 + lside
         sh, sw = source.shape[:2]
         part = source[max(0, ly0) : min(sh, ly1), max(0, lx0) : min(sw, lx1)]
         crop = cv2.copyMakeBorder(part, max(0, -ly0), max(0, ly1 - sh), max(0, -lx0), max(0, lx1 - sw),
                                   cv2.BORDER_REPLICATE)
-        small = cv2.resize(crop, (work, work), interpolation=cv2.INTER_LINEAR)  # at most 2:1 here; INTER_AREA costs 5×
-        matte = engine.matte(image=small).astype(np.float32, copy=False)
-        matte = cv2.resize(matte, (side, side), interpolation=cv2.INTER_LINEAR)
+        return cv2.resize(crop, (work, work), interpolation=cv2.INTER_LINEAR)  # at most 2:1 here; INTER_AREA costs 5×
+
+    def crop_matte(self, x0: int, y0: int, side: int) -> np.ndarray:
+        """The engine's matte of the square crop (x0, y0, side), for the part inside the photo only."""
+        self.prefetch([(x0, y0, side)])
+        matte = self._mattes[(x0, y0, side)]
+        h, w = self.image.shape[:2]
+        cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
         return matte[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+
+
+def _crops(people: list[PersonBox], faces_wide: float, shape: tuple[int, int]) -> list[tuple[PersonBox, tuple[int, int, int]]]:
+    """Each person with their crop (x0, y0, side) at this width, for the crops large enough and inside the photo."""
+    h, w = shape
+    out = []
+    for person in people:
+        x0, y0, side = crop_square(person, faces_wide)
+        if side >= 16 and min(w, x0 + side) > max(0, x0) and min(h, y0 + side) > max(0, y0):
+            out.append((person, (x0, y0, side)))
+    return out
 
 
 def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float,
@@ -185,13 +225,8 @@ def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float,
     h, w = photo.image.shape[:2]
     alpha = np.zeros((h, w), np.float32)
     below = np.zeros((h, w), bool)
-    for person in people:
-        x0, y0, side = crop_square(person, faces_wide)
-        if side < 16:
-            continue
+    for person, (x0, y0, side) in _crops(people, faces_wide, (h, w)):
         cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
-        if cx1 <= cx0 or cy1 <= cy0:
-            continue
         part = photo.crop_matte(x0, y0, side)
         if person.face and not face_covered(part, person.face, (cx0, cy0)):
             continue  # the model sees nobody at this "face": a false detection, its crop adds nothing
