@@ -47,6 +47,7 @@ def selfie_model_path(model: str = "general") -> Path:
 class MediapipeSegmenter:
     name: ClassVar[str] = "mediapipe"
     crop_side: ClassVar[int] = 512  # crops larger than this are shrunk first (zoom.py); model input is 256²
+    crop_step: ClassVar[int] = 2  # of a 512² crop the 256² warp reads every other pixel: zoom.py samples only those
     zoom_scales: ClassVar[tuple[float, ...]] = (6.0, 8.0, 10.0)  # crop widths averaged (zoom.py)
     zoom_above: ClassVar[bool] = True  # one more crop above a person whose matte reaches their crops' top (zoom.py)
 
@@ -88,10 +89,10 @@ class MediapipeSegmenter:
         return cv2.warpPerspective(np.ascontiguousarray(image), cv2.getPerspectiveTransform(src, dst),
                                    (self._w, self._h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
-    def mattes(self, images: list[np.ndarray], sizes: list[tuple[int, int]] | None = None) -> list[np.ndarray]:
-        """One float32 matte in [0, 1] per image, at that image's size or at `sizes[i]` (h, w) when
-        given (the model's mask scaled once, straight to where the caller wants it), from one
-        batched model call."""
+    def mattes(self, images: list[np.ndarray], sizes: list[tuple[int, int] | None] | None = None) -> list[np.ndarray]:
+        """One float32 matte in [0, 1] per image, from one batched model call: at that image's size,
+        or at `sizes[i]` (h, w) when given, or at the model's own size where `sizes[i]` is None
+        (for a caller that scales only the part it needs)."""
         import cv2
 
         if not images:
@@ -101,7 +102,7 @@ class MediapipeSegmenter:
         masks = self._session.run(None, {"image": batch})[0][..., 0]  # a sigmoid: already within [0, 1]
         out = []
         for i, (image, mask) in enumerate(zip(images, masks)):
-            h, w = sizes[i] if sizes else image.shape[:2]
+            h, w = mask.shape if sizes and sizes[i] is None else sizes[i] if sizes else image.shape[:2]
             out.append(mask if (h, w) == mask.shape else cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR))
         return out
 

@@ -16,7 +16,9 @@ An engine with a small fixed input may set `crop_side`: a larger crop is then cu
 copy of the photo (the smallest one still at least that size, so nothing aliases) and scaled to
 it, and the matte is scaled back. A crop ten face heights wide is often larger than the photo;
 padding and matting it at full size cost several times the model's own run. MediaPipe gets 512²
-crops (twice its 256² input: at 256² or 384² single cases moved by up to 0.035 IoU).
+crops (twice its 256² input: at 256² or 384² single cases moved by up to 0.035 IoU). An engine
+that reads only every n-th pixel of such a crop (MediaPipe's warp at exactly 2:1) sets
+`crop_step`, and only those pixels are sampled.
 """
 
 from __future__ import annotations
@@ -131,24 +133,27 @@ class _Photo:
         self.levels = [image]
         self._mattes: dict[tuple[int, int, int] | str, np.ndarray] = {}
 
-    def _run(self, images: list[np.ndarray], sizes: list[tuple[int, int]]) -> list[np.ndarray]:
-        """The engine's mattes of `images`, at `sizes`: one batch when the engine has `mattes`."""
+    def _run(self, images: list[np.ndarray], sizes: list[tuple[int, int] | None]) -> list[np.ndarray]:
+        """The engine's mattes of `images` at `sizes` (None: any size; crop_matte scales the part it
+        needs): one batch when the engine has `mattes`."""
         import cv2
 
         batch = getattr(self.engine, "mattes", None)
         if batch is not None:
             return batch(images, sizes)
         out = []
-        for image, (h, w) in zip(images, sizes):
+        for image, size in zip(images, sizes):
             matte = self.engine.matte(image=image)
-            out.append(matte if matte.shape == (h, w) else cv2.resize(matte, (w, h), interpolation=cv2.INTER_LINEAR))
+            if size is not None and matte.shape != size:
+                matte = cv2.resize(matte, size[::-1], interpolation=cv2.INTER_LINEAR)
+            out.append(matte)
         return out
 
     def prefetch(self, boxes: list[tuple[int, int, int]], whole: bool = False) -> None:
         """Matte the crops `boxes` (x0, y0, side), and the whole frame when `whole`, in one engine call."""
         keys: list = [box for box in dict.fromkeys(boxes) if box not in self._mattes]
         inputs = [self._crop_input(*box) for box in keys]
-        sizes = [(side, side) for _, _, side in keys]
+        sizes: list = [None] * len(keys)
         if whole and "whole" not in self._mattes:
             keys.append("whole")
             inputs.append(self.image)
@@ -188,6 +193,14 @@ class _Photo:
         source = self.level(work / side)
         sx = source.shape[1] / w
         lx0, ly0, lside = round(x0 * sx), round(y0 * source.shape[0] / h), max(1, round(side * sx))  # within a photo pixel
+        step = getattr(self.engine, "crop_step", 1)
+        if step > 1:
+            # Only every step-th pixel of the work² crop: the same half-pixel bilinear samples
+            # cv2.resize would give them (within one grey level), read straight from `source`.
+            s = lside / work
+            grid = np.float32([[step * s, 0, 0.5 * s - 0.5 + lx0], [0, step * s, 0.5 * s - 0.5 + ly0]])
+            return cv2.warpAffine(source, grid, (work // step, work // step), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE)
         lx1, ly1 = lx0 + lside, ly0 + lside
         sh, sw = source.shape[:2]
         part = source[max(0, ly0) : min(sh, ly1), max(0, lx0) : min(sw, lx1)]
@@ -197,10 +210,14 @@ class _Photo:
 
     def crop_matte(self, x0: int, y0: int, side: int) -> np.ndarray:
         """The engine's matte of the square crop (x0, y0, side), for the part inside the photo only."""
+        import cv2
+
         self.prefetch([(x0, y0, side)])
         matte = self._mattes[(x0, y0, side)]
         h, w = self.image.shape[:2]
         cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
+        if matte.shape[0] != side:
+            matte = cv2.resize(matte, (side, side), interpolation=cv2.INTER_LINEAR)  # warpAffine of the part: 5× slower
         return matte[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
 
 
@@ -224,7 +241,7 @@ def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float,
     """
     h, w = photo.image.shape[:2]
     alpha = np.zeros((h, w), np.float32)
-    below = np.zeros((h, w), bool)
+    below = []
     for person, (x0, y0, side) in _crops(people, faces_wide, (h, w)):
         cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
         part = photo.crop_matte(x0, y0, side)
@@ -232,7 +249,9 @@ def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float,
             continue  # the model sees nobody at this "face": a false detection, its crop adds nothing
         np.maximum(alpha[cy0:cy1, cx0:cx1], part, out=alpha[cy0:cy1, cx0:cx1])
         if cy1 < h:
-            below[cy1:, cx0:cx1] = True
-    if below.any():
-        np.maximum(alpha, photo.whole() if legs is None else legs, out=alpha, where=below)
+            below.append((slice(cy1, h), slice(cx0, cx1)))
+    if below:
+        legs = photo.whole() if legs is None else legs
+        for region in below:  # max is idempotent: overlapping regions need no union mask
+            np.maximum(alpha[region], legs[region], out=alpha[region])
     return alpha
