@@ -62,3 +62,17 @@ def test_every_detector_keeps_the_contract(name):
     detector = _detector(name)
     assert isinstance(detector, Detector) and detector.version
     assert detector.detect(image=np.full((240, 320, 3), 127, np.uint8)) == []  # a blank wall has nobody
+
+
+def _faces(found):
+    return [(p.face, round(p.score, 4)) for p in order_people(found)]
+
+
+def test_mediapipe_tiles_on_several_threads_find_what_one_thread_finds(five):
+    photo, _ = five
+    detector = _detector("mediapipe")
+    threaded = detector.detect(image=photo)
+    assert len(detector._full) >= 2  # the group photo was tiled, on more than one graph
+    detector._threads = 1
+    assert _faces(detector.detect(image=photo)) == _faces(threaded)
+    assert len(threaded) == 5

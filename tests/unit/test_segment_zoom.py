@@ -120,3 +120,69 @@ def test_no_extra_crop_when_nothing_reaches_the_top_of_the_crops():
     above = zoomed_matte(model, image, [person])
     np.testing.assert_array_equal(above, zoomed_matte(BlobModel(), image, [person]))
     assert len(model.sizes) == 1
+
+
+class SteppedModel(BlobModel):
+    """A model that, like MediaPipe's at exactly 2:1, reads every other pixel of a 512² crop (crop_step)."""
+
+    crop_step = 2
+
+    def see(self, image: np.ndarray) -> np.ndarray:
+        import cv2
+
+        self.sizes.append(image.shape[:2])
+        if image.shape[:2] == (512, 512):
+            image = image[::2, ::2]
+        elif image.shape[:2] != (256, 256):
+            image = cv2.resize(image, (256, 256), interpolation=cv2.INTER_LINEAR)
+        return image[..., 0].astype(np.float32) / 255.0
+
+    def matte(self, *, image: np.ndarray) -> np.ndarray:
+        import cv2
+
+        return cv2.resize(self.see(image), image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+
+
+class BatchBlobModel(SteppedModel):
+    """The same model with a batch entry point (`mattes`, as the MediaPipe engine has)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def mattes(self, images, sizes=None):
+        import cv2
+
+        self.batches.append(len(images))
+        out = []
+        for i, image in enumerate(images):
+            seen = self.see(image)
+            size = (sizes[i] if sizes else image.shape[:2]) or seen.shape
+            out.append(cv2.resize(seen, size[::-1], interpolation=cv2.INTER_LINEAR))
+        return out
+
+
+def test_crop_step_samples_the_pixels_a_resized_crop_would_give(scene):
+    import cv2
+
+    image, person = scene
+    x0, y0, side = crop_square(person, 10.0)
+    stepped = _Photo(BatchBlobModel(), image)._crop_input(x0, y0, side)
+    assert stepped.shape == (256, 256, 3)
+    resized = _Photo(BlobModel(), image)._crop_input(x0, y0, side)  # the 512² crop, every pixel
+    assert resized.shape == (512, 512, 3)
+    diff = np.abs(stepped.astype(int) - resized[::2, ::2].astype(int))
+    assert diff.max() <= 2 and diff.mean() < 0.05  # fixed-point rounding only; 4× fewer pixels sampled
+    assert cv2.absdiff(stepped, resized[1::2, 1::2]).mean() > 10 * diff.mean()  # and it is those pixels, not others
+
+
+def test_all_crops_of_all_widths_go_to_the_engine_in_one_batch(scene):
+    image, person = scene
+    other = PersonBox(700, 200, 900, 600, score=0.8, face=(760, 200, 830, 270))
+    batched = BatchBlobModel()
+    alpha = zoomed_matte(batched, image, [person, other], (6.0, 8.0, 10.0))
+    assert [b for b in batched.batches if b] == [6]  # 2 people × 3 widths in one call, nothing after it
+    one_by_one = SteppedModel()
+    reference = zoomed_matte(one_by_one, image, [person, other], (6.0, 8.0, 10.0))
+    assert len(one_by_one.sizes) == 6 and alpha.max() > 0.9
+    assert np.abs(alpha - reference).max() < 1e-6  # batching changes nothing

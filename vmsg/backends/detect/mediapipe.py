@@ -14,7 +14,6 @@ may use (vmsg/threads.py): on 2 cores a group photo's detection takes about 0.6 
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
@@ -44,18 +43,14 @@ class MediapipeFaceDetector:
         self._full = [self._new_full()]  # more are made when a photo is first tiled
         self._short = QuietFirstRun(lambda: fd.FaceDetection(model_selection=0, min_detection_confidence=min_score))
         self._threads = threads()
-        self._pool: tuple[int, ThreadPoolExecutor] | None = None
+        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="vmsg-faces")  # threads start on first use
         self._grow = threading.Lock()
 
     def _map(self, calls: list[tuple]) -> list:
         """Results of `self._run(*call)` for each call, on the thread pool when the process may use several CPUs."""
         if self._threads < 2:
             return [self._run(*call) for call in calls]
-        with self._grow:
-            if self._pool is None or self._pool[0] != os.getpid():  # a forked child has none of the parent's threads
-                self._pool = (os.getpid(), ThreadPoolExecutor(self._threads, thread_name_prefix="vmsg-faces"))
-            pool = self._pool[1]
-        return [f.result() for f in [pool.submit(self._run, *call) for call in calls]]
+        return [f.result() for f in [self._pool.submit(self._run, *call) for call in calls]]
 
     def _full_graphs(self) -> list:
         with self._grow:
