@@ -18,7 +18,8 @@ it, and the matte is scaled back. A crop ten face heights wide is often larger t
 padding and matting it at full size cost several times the model's own run. MediaPipe gets 512²
 crops (twice its 256² input: at 256² or 384² single cases moved by up to 0.035 IoU). An engine
 that reads only every n-th pixel of such a crop (MediaPipe's warp at exactly 2:1) sets
-`crop_step`, and only those pixels are sampled.
+`crop_step`, and only those pixels are sampled. An engine with `mattes` (a batch) gets every crop
+of every width, and the whole frame where the legs need it, in one call.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ class _Photo:
         step = getattr(self.engine, "crop_step", 1)
         if step > 1:
             # Only every step-th pixel of the work² crop: the same half-pixel bilinear samples
-            # cv2.resize would give them (within one grey level), read straight from `source`.
+            # cv2.resize would give them (within two grey levels: fixed-point coordinates), read from `source`.
             s = lside / work
             grid = np.float32([[step * s, 0, 0.5 * s - 0.5 + lx0], [0, step * s, 0.5 * s - 0.5 + ly0]])
             return cv2.warpAffine(source, grid, (work // step, work // step), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
