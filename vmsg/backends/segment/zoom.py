@@ -78,7 +78,9 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
         weights = width_weights(scales)
         alpha = widest * weights[0]
         for faces_wide, weight in zip(scales[1:], weights[1:]):
-            alpha += weight * _zoomed_once(photo, people, faces_wide, legs=widest)
+            once = _zoomed_once(photo, people, faces_wide, legs=widest)
+            once *= weight  # in place: no full-frame temporaries
+            alpha += once
     if getattr(engine, "zoom_above", False):
         _fill_above(photo, people, alpha, scales)
     return alpha
@@ -103,11 +105,7 @@ def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scale
     Columns one such crop has filled do not call for another (a group's raised fists: one run, not five).
     """
     h, w = alpha.shape
-    covered = np.zeros((h, w), bool)
-    for person in people:
-        for faces_wide in scales:
-            x0, y0, side = crop_square(person, faces_wide)
-            covered[max(0, y0) : max(0, y0 + side), max(0, x0) : max(0, x0 + side)] = True
+    covered: np.ndarray | None = None
     done = np.zeros(w, bool)
     for person in people:
         if not person.face:
@@ -119,6 +117,12 @@ def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scale
             continue  # the crops start at the photo's top: nothing above them
         if not ((alpha[top, ucx0:ucx1] >= 0.5) & ~done[ucx0:ucx1]).any():
             continue  # nothing new reaches the crops' top edge here
+        if covered is None:  # built only when some arm reaches the top (most photos: never)
+            covered = np.zeros((h, w), bool)
+            for someone in people:
+                for faces_wide in scales:
+                    x0, y0, side = crop_square(someone, faces_wide)
+                    covered[max(0, y0) : max(0, y0 + side), max(0, x0) : max(0, x0 + side)] = True
         part = photo.crop_matte(ux0, uy0, uside)[: top - ucy0]
         region = alpha[ucy0:top, ucx0:ucx1]
         np.maximum(region, part, out=region, where=~covered[ucy0:top, ucx0:ucx1])
