@@ -68,7 +68,9 @@ def test_the_landscape_model_too(tmp_path, monkeypatch):
 def test_batch_equals_one_by_one_and_scales_to_the_asked_size(engines):
     ours, _ = engines
     photo = _photo()
-    crops = [np.ascontiguousarray(photo[:400, :400]), np.ascontiguousarray(photo[100:612, 50:562]), photo]
+    crops = [np.ascontiguousarray(photo[:400, :400]), np.ascontiguousarray(photo[100:612, 50:562]), photo,
+             np.ascontiguousarray(photo[::2, ::2]), np.ascontiguousarray(photo[50:350, 20:320]),
+             np.ascontiguousarray(photo[200:456, 100:356])]  # more than one batch (BATCH = 4)
     single = [ours.matte(image=c) for c in crops]
     batch = ours.mattes(crops)
     for a, b in zip(single, batch):
