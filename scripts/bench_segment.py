@@ -8,6 +8,7 @@ astronaut portrait when the fixtures are absent.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
@@ -40,6 +41,16 @@ def photos(side: int) -> list[np.ndarray]:
         img = np.asarray(Image.open(ROOT / "assets" / "portraits" / "astronaut.png").convert("RGB"))
         out.append(cv2.resize(img, (side, side)))
     return out
+
+
+def best_of(fn, runs: int) -> float:
+    """The shortest of `runs` timings of fn() (seconds): the least disturbed by other load."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
 
 
 def timed(fn, reps: int) -> float:
@@ -95,13 +106,7 @@ def by_kind(imgs: list[np.ndarray], found: list, options, reps: int) -> list[dic
     from vmsg.backends.segment.refine import refine_alpha
     from vmsg.stages.segment import _detector, _matte
 
-    def best(fn) -> float:
-        times = []
-        for _ in range(max(reps, 5)):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return min(times)
+    best = functools.partial(best_of, runs=max(reps, 5))
 
     rows = []
     for kind, group in (("one-person portraits", [i for i, f in enumerate(found) if len(f) == 1]),
@@ -149,13 +154,7 @@ def graph_baseline(imgs: list[np.ndarray], found: list, reps: int) -> list[dict]
     engine = _engine(SegmentOptions())
     baseline = GraphSelfie(engine)
 
-    def best(fn) -> float:
-        times = []
-        for _ in range(max(reps, 5)):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return min(times)
+    best = functools.partial(best_of, runs=max(reps, 5))
 
     ours, graph, diff = [], [], []
     for img, people in zip(imgs, found):
