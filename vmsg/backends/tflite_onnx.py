@@ -90,11 +90,7 @@ class _Converter:
     def activation(self, code: int, raw: str, output: str) -> None:
         if code not in _ACTIVATIONS:
             raise ModelError(f"tflite model: fused activation {code} is not supported")
-        kind = _ACTIVATIONS[code]
-        if kind is None:
-            self.node("Identity", [raw], output)
-        else:
-            self.node(kind, [raw], output)
+        self.node(_ACTIVATIONS[code] or "Identity", [raw], output)
 
     def options(self, op, cls):
         table = op.BuiltinOptions()

@@ -109,7 +109,8 @@ class MediapipeSegmenter:
         masks = np.concatenate(chunks)
         out = []
         for i, (image, mask) in enumerate(zip(images, masks)):
-            h, w = mask.shape if sizes and sizes[i] is None else sizes[i] if sizes else image.shape[:2]
+            size = sizes[i] if sizes else image.shape[:2]
+            h, w = mask.shape if size is None else size
             out.append(mask if (h, w) == mask.shape else cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR))
         return out
 
