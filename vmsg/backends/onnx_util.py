@@ -1,5 +1,6 @@
 """onnxruntime sessions made one way for every ONNX engine: quiet logs, the device's providers,
-and a clear ModelError when the file is missing or not an ONNX graph."""
+the process's thread count without busy-waiting, and a clear ModelError when the file is missing or
+not an ONNX graph."""
 
 from __future__ import annotations
 
@@ -10,8 +11,24 @@ from vmsg.errors import BackendError, ModelError
 from vmsg.threads import threads
 
 
+def session_options(intra_threads: int | None = None):
+    """SessionOptions every vmsg engine starts from: warnings about graph initialisers not shown
+    (severity 3), `intra_threads` (default vmsg.threads) intra-op threads, and no spinning. After each
+    run onnxruntime's idle threads otherwise busy-wait for the next one, and the single-threaded work
+    between runs (crop preparation, resizing, refinement) or the other jobs of a batch lose that CPU:
+    the segment matte spent 1.5× the CPU time with spinning, for no shorter wall time (docs/segment.md)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.intra_op_num_threads = intra_threads or threads()
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
 def onnx_session(path: Path | str, *, device: str = "auto", what: str = "model"):
-    """An InferenceSession for `path`; warnings about graph initialisers are not shown (severity 3)."""
+    """An InferenceSession for `path` with `session_options`."""
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -20,10 +37,7 @@ def onnx_session(path: Path | str, *, device: str = "auto", what: str = "model")
     if not path.is_file():
         raise ModelError(f"{what}: model file {path} not found", hint="run `vmsg models pull <name>`")
     providers = onnx_providers(device)
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    opts.intra_op_num_threads = threads()
-    opts.inter_op_num_threads = 1
+    opts = session_options()
     try:
         return ort.InferenceSession(str(path), opts, providers=providers)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors

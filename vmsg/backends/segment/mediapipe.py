@@ -58,21 +58,15 @@ class MediapipeSegmenter:
     def __init__(self, *, device: str = "auto", model: str = "general", model_path: str | None = None) -> None:
         from importlib.metadata import version
 
-        import onnxruntime as ort
-
+        from vmsg.backends.onnx_util import session_options
         from vmsg.backends.tflite_onnx import tflite_to_onnx
         from vmsg.onnx_cache import cached_session
-        from vmsg.threads import threads
 
         require_cpu_only(device, self.name)
         if model not in MODELS:
             raise BackendError(f"segment engine mediapipe: unknown model {model!r}; valid: {', '.join(MODELS)}")
         source = Path(model_path) if model_path else selfie_model_path(model)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.intra_op_num_threads = threads()
-        options.inter_op_num_threads = 1
-        self._session = cached_session(source, CONVERTER_VERSION, lambda: tflite_to_onnx(source), options,
+        self._session = cached_session(source, CONVERTER_VERSION, lambda: tflite_to_onnx(source), session_options(),
                                        ["CPUExecutionProvider"])
         _, self._h, self._w, _ = self._session.get_inputs()[0].shape
         self.version = f"mediapipe-{version('mediapipe')}-selfie-{model}-ort"

