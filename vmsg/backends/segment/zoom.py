@@ -20,6 +20,14 @@ crops (twice its 256² input: at 256² or 384² single cases moved by up to 0.03
 that reads only every n-th pixel of such a crop (MediaPipe's warp at exactly 2:1) sets
 `crop_step`, and only those pixels are sampled. An engine with `mattes` (a batch) gets every crop
 of every width, and the whole frame where the legs need it, in one call.
+
+The crops' mattes are placed and combined on a grid at most GRID_SIDE (512) on its long side, each
+warped there at its exact sub-pixel place, and the result is scaled to the photo once, bicubically.
+At 1024² the full-size grid scaled three mattes far past the photo's edges (a portrait's widest
+crop is about 2000²) and took every maximum and weighted sum on four times the pixels; the grid
+makes the default matte about a fifth faster. A 256² model's matte holds no detail a 512² grid
+loses: quality set 0.9507 → 0.9508, held-out set 0.9342 → 0.9339 (with a bilinear final scaling
+0.9504 and 0.9335; with the crops rounded to whole grid pixels 0.9485).
 """
 
 from __future__ import annotations
@@ -55,7 +63,7 @@ def face_covered(alpha: np.ndarray, face: tuple[int, int, int, int], offset: tup
 
 
 def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
-                 scales: tuple[float, ...] | None = None) -> np.ndarray:
+                 scales: tuple[float, ...] | None = None, *, grid_side: int | None = None) -> np.ndarray:
     """Weighted mean (width_weights) over crop widths (`scales` in face heights; default the engine's
     `zoom_scales`, else one width of FACES_WIDE) of the single-width zoomed matte, then the fill above
     the crops where the engine asks for it (`zoom_above`).
@@ -63,10 +71,11 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
     Each width gives a whole-frame estimate (max over people of their crop's matte); averaging
     them cancels much of the model's sensitivity to framing. Below a crop (the legs of a standing
     person) the widest crop's estimate fills in, so the whole-frame matte is run only when the
-    widest crop, too, ends above the bottom edge.
+    widest crop, too, ends above the bottom edge. The mattes are combined on a grid of at most
+    `grid_side` (default GRID_SIDE) pixels and scaled to the photo once (module docstring).
     """
     scales = scales or tuple(getattr(engine, "zoom_scales", (FACES_WIDE,)))
-    photo = _Photo(engine, image)
+    photo = _Photo(engine, image, grid_side or GRID_SIDE)
     scales = tuple(sorted(scales, reverse=True))
     widest_crops = _crops(people, scales[0], image.shape[:2])
     photo.prefetch([box for faces_wide in scales for _, box in _crops(people, faces_wide, image.shape[:2])],
@@ -83,7 +92,16 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
             alpha += once
     if getattr(engine, "zoom_above", False):
         _fill_above(photo, people, alpha, scales)
-    return alpha
+    if alpha.shape == image.shape[:2]:
+        return alpha
+    import cv2
+
+    alpha = cv2.resize(alpha, image.shape[1::-1], interpolation=cv2.INTER_CUBIC)
+    return np.clip(alpha, 0.0, 1.0, out=alpha)
+
+
+GRID_SIDE = 512
+"""Long side of the grid the crops' mattes are combined on (module docstring)."""
 
 
 ABOVE_FACES_WIDE, ABOVE_HEADROOM = 8.0, 4.0
@@ -110,10 +128,11 @@ def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scale
     for person in people:
         if not person.face:
             continue
-        top = crop_square(person, max(scales))[1]
+        wx0, wy0, wside = crop_square(person, max(scales))
+        top = photo.grid_square(wx0, wy0, wside)[1]
         ux0, uy0, uside = crop_square(person, ABOVE_FACES_WIDE, ABOVE_HEADROOM)
-        ucx0, ucy0, ucx1 = max(0, ux0), max(0, uy0), min(w, ux0 + uside)
-        if top <= 0 or top <= ucy0 or ucx1 <= ucx0 or uside < 16:
+        ucx0, ucy0, ucx1, _ = photo.grid_square(ux0, uy0, uside)
+        if wy0 <= 0 or top <= ucy0 or ucx1 <= ucx0 or uside < 16:
             continue  # the crops start at the photo's top: nothing above them
         if not ((alpha[top, ucx0:ucx1] >= 0.5) & ~done[ucx0:ucx1]).any():
             continue  # nothing new reaches the crops' top edge here
@@ -121,8 +140,8 @@ def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scale
             covered = np.zeros((h, w), bool)
             for someone in people:
                 for faces_wide in scales:
-                    x0, y0, side = crop_square(someone, faces_wide)
-                    covered[max(0, y0) : max(0, y0 + side), max(0, x0) : max(0, x0 + side)] = True
+                    gx0, gy0, gx1, gy1 = photo.grid_square(*crop_square(someone, faces_wide))
+                    covered[gy0:gy1, gx0:gx1] = True
         part = photo.crop_matte(ux0, uy0, uside)[: top - ucy0]
         region = alpha[ucy0:top, ucx0:ucx1]
         np.maximum(region, part, out=region, where=~covered[ucy0:top, ucx0:ucx1])
@@ -131,12 +150,35 @@ def _fill_above(photo: _Photo, people: list[PersonBox], alpha: np.ndarray, scale
 
 class _Photo:
     """The photo with what its crops share, computed once: halved copies, the whole-frame matte, and
-    the crops' mattes, which an engine with `mattes` (a batch) computes in one call (`prefetch`)."""
+    the crops' mattes, which an engine with `mattes` (a batch) computes in one call (`prefetch`).
+    Crops are cut from the photo; their mattes are placed on the grid (`grid_shape`, at most
+    `grid_side` on its long side; the photo's own size when it is no larger)."""
 
-    def __init__(self, engine, image: np.ndarray) -> None:
+    def __init__(self, engine, image: np.ndarray, grid_side: int = GRID_SIDE) -> None:
         self.engine, self.image = engine, image
         self.levels = [image]
         self._mattes: dict[tuple[int, int, int] | str, np.ndarray] = {}
+        h, w = image.shape[:2]
+        s = min(1.0, grid_side / max(h, w))
+        self.grid_shape = (max(1, round(h * s)), max(1, round(w * s)))
+        self.ky, self.kx = self.grid_shape[0] / h, self.grid_shape[1] / w
+
+    @property
+    def on_photo(self) -> bool:
+        """The grid is the photo itself (a photo no larger than the grid)."""
+        return self.grid_shape == self.image.shape[:2]
+
+    def grid_rect(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+        """(gx0, gy0, gx1, gy1): the grid pixels whose centres fall inside the photo's rectangle, clipped
+        to the grid (the half-pixel convention of cv2.resize, which scales the grid back)."""
+        import math
+
+        gh, gw = self.grid_shape
+        to_grid = lambda v, k, n: min(n, max(0, math.ceil(v * k - 0.5)))  # noqa: E731
+        return to_grid(x0, self.kx, gw), to_grid(y0, self.ky, gh), to_grid(x1, self.kx, gw), to_grid(y1, self.ky, gh)
+
+    def grid_square(self, x0: int, y0: int, side: int) -> tuple[int, int, int, int]:
+        return self.grid_rect(x0, y0, x0 + side, y0 + side)
 
     def _run(self, images: list[np.ndarray], sizes: list[tuple[int, int] | None]) -> list[np.ndarray]:
         """The engine's mattes of `images` at `sizes` (None: any size; crop_matte scales the part it
@@ -162,7 +204,7 @@ class _Photo:
         if whole and "whole" not in self._mattes:
             keys.append("whole")
             inputs.append(self.image)
-            sizes.append(self.image.shape[:2])
+            sizes.append(self.grid_shape)
         for key, matte in zip(keys, self._run(inputs, sizes)):
             self._mattes[key] = matte.astype(np.float32, copy=False)
 
@@ -214,16 +256,21 @@ class _Photo:
         return cv2.resize(crop, (work, work), interpolation=cv2.INTER_LINEAR)  # at most 2:1 here; INTER_AREA costs 5×
 
     def crop_matte(self, x0: int, y0: int, side: int) -> np.ndarray:
-        """The engine's matte of the square crop (x0, y0, side), for the part inside the photo only."""
+        """The engine's matte of the square crop (x0, y0, side) on the grid, for the part inside the photo only."""
         import cv2
 
         self.prefetch([(x0, y0, side)])
         matte = self._mattes[(x0, y0, side)]
-        h, w = self.image.shape[:2]
-        cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
-        if matte.shape[0] != side:
-            matte = cv2.resize(matte, (side, side), interpolation=cv2.INTER_LINEAR)  # warpAffine of the part: 5× slower
-        return matte[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        gx0, gy0, gx1, gy1 = self.grid_square(x0, y0, side)
+        if self.on_photo:
+            if matte.shape[0] != side:
+                matte = cv2.resize(matte, (side, side), interpolation=cv2.INTER_LINEAR)  # faster than warping the part
+            return matte[gy0 - y0 : gy1 - y0, gx0 - x0 : gx1 - x0]
+        m = matte.shape[0] / side  # grid pixel centre -> photo -> crop -> matte coordinates:
+        grid = np.float32([[m / self.kx, 0, ((gx0 + 0.5) / self.kx - x0) * m - 0.5],
+                           [0, m / self.ky, ((gy0 + 0.5) / self.ky - y0) * m - 0.5]])
+        return cv2.warpAffine(matte, grid, (gx1 - gx0, gy1 - gy0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
 
 
 def _crops(people: list[PersonBox], faces_wide: float, shape: tuple[int, int]) -> list[tuple[PersonBox, tuple[int, int, int]]]:
@@ -239,18 +286,18 @@ def _crops(people: list[PersonBox], faces_wide: float, shape: tuple[int, int]) -
 
 def _zoomed_once(photo: _Photo, people: list[PersonBox], faces_wide: float,
                  legs: np.ndarray | None = None) -> np.ndarray:
-    """Max over people of the engine's matte of their crop, placed back in the frame.
+    """Max over people of the engine's matte of their crop, placed on the grid.
 
     A standing person is taller than their crop: below each crop, within its columns, `legs`
     (default: the whole-frame matte, one more inference) supplies the rest. Elsewhere the alpha is 0.
     """
-    h, w = photo.image.shape[:2]
+    h, w = photo.grid_shape
     alpha = np.zeros((h, w), np.float32)
     below = []
-    for person, (x0, y0, side) in _crops(people, faces_wide, (h, w)):
-        cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
-        part = photo.crop_matte(x0, y0, side)
-        if person.face and not face_covered(part, person.face, (cx0, cy0)):
+    for person, box in _crops(people, faces_wide, photo.image.shape[:2]):
+        cx0, cy0, cx1, cy1 = photo.grid_square(*box)
+        part = photo.crop_matte(*box)
+        if person.face and not face_covered(part, photo.grid_rect(*person.face), (cx0, cy0)):
             continue  # the model sees nobody at this "face": a false detection, its crop adds nothing
         np.maximum(alpha[cy0:cy1, cx0:cx1], part, out=alpha[cy0:cy1, cx0:cx1])
         if cy1 < h:
