@@ -92,7 +92,7 @@ def zoomed_matte(engine, image: np.ndarray, people: list[PersonBox],
             alpha += once
     if getattr(engine, "zoom_above", False):
         _fill_above(photo, people, alpha, scales)
-    if alpha.shape == image.shape[:2]:
+    if photo.on_photo:
         return alpha
     import cv2
 
